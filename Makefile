@@ -1,0 +1,48 @@
+# Two commands on a fresh machine: `make serve` and `make test`. Both set up what they need.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+
+.PHONY: serve test check lint typecheck unit postgres-tests bench clean
+
+# Re-installs whenever the dependencies change.
+$(INSTALLED): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+serve: $(INSTALLED)
+	$(BIN)/taskloom migrate
+	$(BIN)/taskloom serve
+
+test: check unit postgres-tests
+
+check: lint typecheck
+	$(BIN)/python -m schema.export --check
+	$(BIN)/python -m models.migrations_tool --check
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(INSTALLED)
+	$(BIN)/mypy gateway schema resolvers models retrieval
+
+# The whole suite on SQLite, then everything that touches the database again on PostgreSQL.
+unit: $(INSTALLED)
+	TASKLOOM_TEST_BACKEND=sqlite $(BIN)/pytest
+
+postgres-tests: $(INSTALLED)
+	TASKLOOM_TEST_BACKEND=postgres $(BIN)/pytest -m db
+
+bench: $(INSTALLED)
+	$(BIN)/python bench/auth.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,87 @@
+"""The ASGI application: routes, middleware, error answers and the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from tortoise.contrib.starlette import RegisterTortoise
+
+from gateway.body_limit import BodySizeLimit
+from gateway.graphql_view import GraphQLView
+from gateway.health import healthz, readyz
+from gateway.responses import error_response
+from gateway.rest.endpoint import rest_routes
+from gateway.settings import Settings
+from models.config import tortoise_config
+from resolvers.context import Services
+from resolvers.passwords import DummyHash
+from schema.build import build_schema
+
+logger = logging.getLogger("taskloom")
+
+HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 400: "BAD_REQUEST"}
+
+
+def build_services(settings: Settings) -> Services:
+    return Services(settings=settings, dummy_hash=DummyHash(settings.bcrypt_rounds))
+
+
+def create_app(
+    settings: Settings | None = None,
+    services: Services | None = None,
+    *,
+    connect_database: bool = True,
+) -> Starlette:
+    """The application. `connect_database=False` serves over a Tortoise already connected by
+    the caller (a second app on the same database, in tests)."""
+    settings = settings or Settings.from_env()
+    services = services or build_services(settings)
+    schema = build_schema(settings.limits, introspection=settings.introspection)
+    graphql = GraphQLView(schema, services)
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        *rest_routes(schema, services),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if not connect_database:
+            yield
+            return
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            yield
+
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(
+                BodySizeLimit,
+                json_limit=settings.max_json_bytes,
+                upload_limit=settings.max_upload_bytes,
+            )
+        ],
+        exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+    return error_response(code, exc.detail, headers=exc.headers)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response("INTERNAL", "Internal server error")

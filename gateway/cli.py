@@ -1,0 +1,136 @@
+"""The `taskloom` command: serve, migrate, createuser, invite create."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+from gateway.settings import Settings, SettingsError
+from models.config import database
+from models.migrate import apply_migrations
+from resolvers import accounts
+from resolvers.errors import DomainError
+
+
+def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
+    import uvicorn
+
+    from gateway.app import create_app
+
+    if arguments.migrate:
+        _migrate(settings, arguments)
+    uvicorn.run(
+        create_app(settings),
+        host=arguments.host,
+        port=arguments.port,
+        log_level=arguments.log_level,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _migrate(settings: Settings, arguments: argparse.Namespace) -> int:
+    applied = asyncio.run(apply_migrations(settings.database_url))
+    print(f"applied {len(applied)} migration(s)" + "".join(f"\n  {name}" for name in applied))
+    return 0
+
+
+def _read_password(arguments: argparse.Namespace) -> str:
+    if arguments.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if password := os.environ.get("TASKLOOM_PASSWORD"):
+        return password
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Password (again): "):
+        raise DomainError("The passwords do not match")
+    return first
+
+
+def _createuser(settings: Settings, arguments: argparse.Namespace) -> int:
+    account = accounts.NewAccount(
+        username=arguments.username,
+        name=arguments.name or arguments.username,
+        email=arguments.email,
+        password=_read_password(arguments),
+    )
+
+    async def create() -> None:
+        async with database(settings.database_url):
+            user = await accounts.create_user(
+                account, bcrypt_rounds=settings.bcrypt_rounds, admin=arguments.admin
+            )
+        role = "administrator" if user.is_admin else "user"
+        print(f"created {role} {user.username}")
+
+    asyncio.run(create())
+    return 0
+
+
+def _invite_create(settings: Settings, arguments: argparse.Namespace) -> int:
+    async def create() -> None:
+        async with database(settings.database_url):
+            invite = await accounts.new_invite(
+                max_uses=arguments.max_uses, expires_in_hours=arguments.expires_in_hours
+            )
+        print(invite.code)
+
+    asyncio.run(create())
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="taskloom", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API (HOST, PORT)")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument("--migrate", action="store_true", help="apply migrations first")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(run=_migrate)
+
+    createuser = commands.add_parser("createuser", help="create an account")
+    createuser.add_argument("username")
+    createuser.add_argument("--email", required=True)
+    createuser.add_argument("--name")
+    createuser.add_argument("--admin", action="store_true")
+    createuser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    createuser.set_defaults(run=_createuser)
+
+    invite = commands.add_parser("invite", help="invite codes")
+    invite_commands = invite.add_subparsers(dest="invite_command", required=True)
+    invite_create = invite_commands.add_parser("create", help="create an invite code")
+    invite_create.add_argument("--max-uses", type=int, default=accounts.INVITE_DEFAULT_USES)
+    invite_create.add_argument(
+        "--expires-in-hours", type=int, default=accounts.INVITE_DEFAULT_HOURS
+    )
+    invite_create.set_defaults(run=_invite_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return int(arguments.run(settings, arguments))
+    except SettingsError as error:
+        print(f"taskloom: configuration error: {error}", file=sys.stderr)
+        return 2
+    except DomainError as error:
+        fields = getattr(error, "fields", None)
+        detail = "".join(f"\n  {name}: {reason}" for name, reason in (fields or {}).items())
+        print(f"taskloom: {error.message}{detail}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The REST compatibility layer: each route executes one stored GraphQL operation."""

@@ -1,0 +1,114 @@
+"""Turns the route table into Starlette routes. Each request: gather variables from the path,
+query, body and file; check their shape; execute the stored operation in-process with the same
+context a GraphQL request gets; answer with the selected part of the result or the error."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.context import request_context
+from gateway.responses import JSONResponse, error_response
+from gateway.rest.documents import StoredOperation, load_operations
+from gateway.rest.inputs import MISSING, input_problems, variables_problems
+from gateway.rest.table import ROUTES, Body, RestRoute
+from resolvers.context import Services
+from schema.build import TaskloomSchema
+
+
+class BadBody(Exception):
+    pass
+
+
+def rest_routes(schema: TaskloomSchema, services: Services) -> list[Route]:
+    operations = load_operations(schema._schema)
+    return [
+        Route(
+            route.path,
+            _endpoint(schema, services, route, operations[route.operation]),
+            methods=[route.method],
+        )
+        for route in ROUTES
+    ]
+
+
+def _endpoint(
+    schema: TaskloomSchema, services: Services, route: RestRoute, operation: StoredOperation
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            variables = dict(request.path_params)
+            variables.update(await _body_variables(request, route))
+        except BadBody as error:
+            return error_response("BAD_REQUEST", str(error))
+        for name in route.query:
+            variables[name] = request.query_params.get(name, MISSING)
+        problems = _problems(route, operation, variables)
+        if problems:
+            return error_response("VALIDATION_FAILED", "Validation failed", fields=problems)
+        variables = {name: value for name, value in variables.items() if value is not MISSING}
+        result = await schema.execute(
+            operation.text,
+            variable_values=variables,
+            context_value=request_context(services, request),
+            operation_name=operation.name,
+        )
+        if result.errors:
+            return _error_answer(result.errors[0])
+        if route.status == 204:
+            return Response(status_code=204)
+        return JSONResponse(_select(result.data, route.answer.split(".")), status_code=route.status)
+
+    return endpoint
+
+
+async def _body_variables(request: Request, route: RestRoute) -> dict[str, Any]:
+    if route.body is Body.NONE:
+        return {}
+    raw = await request.body()
+    if not raw.strip():
+        body: Any = {}
+    else:
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise BadBody("The body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadBody("The body must be a JSON object")
+    return {"input": body} if route.body is Body.INPUT else body
+
+
+def _problems(
+    route: RestRoute, operation: StoredOperation, variables: dict[str, Any]
+) -> dict[str, str]:
+    if route.body is Body.INPUT:
+        # Fields of the input are named as the client sent them, without an `input.` prefix.
+        problems = input_problems(variables["input"], operation.variable_types["input"])
+        rest = {name: value for name, value in variables.items() if name != "input"}
+        types = {name: t for name, t in operation.variable_types.items() if name != "input"}
+        return problems | variables_problems(rest, types)
+    return variables_problems(variables, operation.variable_types)
+
+
+def _error_answer(error: GraphQLError) -> Response:
+    extensions = error.extensions or {}
+    code = str(extensions.get("code", "INTERNAL"))
+    headers = {}
+    if "retryAfter" in extensions:
+        headers["Retry-After"] = str(extensions["retryAfter"])
+    return error_response(code, error.message, fields=extensions.get("fields"), headers=headers)
+
+
+def _select(data: Any, path: list[str]) -> Any:
+    if not path:
+        return data
+    head, rest = path[0], path[1:]
+    if head == "*":
+        return [_select(item, rest) for item in data]
+    return _select(data[head], rest)

@@ -1,0 +1,175 @@
+"""Settings, read once from the environment at start-up, with safe defaults.
+
+A production deployment that forgets its JWT secret (or sets a weak one) refuses to start;
+a development one generates a secret once and keeps it in the data folder.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+E = TypeVar("E", bound=enum.Enum)
+
+MIN_SECRET_BYTES = 32
+WEAK_SECRETS = frozenset({"secret", "changeme", "change-me", "password", "jwt-secret", "taskloom"})
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message says which and why."""
+
+
+class Registration(enum.Enum):
+    OPEN = "open"
+    INVITE = "invite"
+    CLOSED = "closed"
+
+
+class Environment(enum.Enum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class GraphQLLimits:
+    max_depth: int = 15
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    max_first: int = 100
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    jwt_secret: str
+    environment: Environment = Environment.DEVELOPMENT
+    token_ttl_seconds: int = 7 * 24 * 3600
+    registration: Registration = Registration.OPEN
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_json_bytes: int = 1024 * 1024
+    bcrypt_rounds: int = 12
+    login_max_failures: int = 10
+    login_window_seconds: int = 15 * 60
+    introspection: bool = True
+    limits: GraphQLLimits = field(default_factory=GraphQLLimits)
+
+    @property
+    def production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        environment = _enum(Environment, env, "TASKLOOM_ENV", Environment.DEVELOPMENT)
+        data_dir = Path(env.get("TASKLOOM_DATA_DIR", "./var")).resolve()
+        production = environment is Environment.PRODUCTION
+        return cls(
+            data_dir=data_dir,
+            database_url=normalise_database_url(
+                env.get("DATABASE_URL") or f"sqlite://{data_dir / 'taskloom.sqlite3'}"
+            ),
+            jwt_secret=_jwt_secret(env.get("TASKLOOM_JWT_SECRET"), data_dir, production),
+            environment=environment,
+            token_ttl_seconds=_int(env, "TASKLOOM_TOKEN_TTL", 7 * 24 * 3600, minimum=60),
+            registration=_enum(Registration, env, "TASKLOOM_REGISTRATION", Registration.OPEN),
+            max_upload_bytes=_int(env, "TASKLOOM_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1),
+            max_json_bytes=_int(env, "TASKLOOM_MAX_JSON_BYTES", 1024 * 1024, minimum=1024),
+            bcrypt_rounds=_int(env, "TASKLOOM_BCRYPT_ROUNDS", 12, minimum=4, maximum=16),
+            login_max_failures=_int(env, "TASKLOOM_LOGIN_MAX_FAILURES", 10, minimum=1),
+            login_window_seconds=_int(env, "TASKLOOM_LOGIN_WINDOW", 15 * 60, minimum=1),
+            introspection=_bool(env, "TASKLOOM_INTROSPECTION", default=not production),
+            limits=GraphQLLimits(
+                max_depth=_int(env, "TASKLOOM_MAX_DEPTH", 15, minimum=2),
+                max_aliases=_int(env, "TASKLOOM_MAX_ALIASES", 30, minimum=0),
+                max_tokens=_int(env, "TASKLOOM_MAX_TOKENS", 5000, minimum=100),
+                max_first=_int(env, "TASKLOOM_MAX_FIRST", 100, minimum=1),
+            ),
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual spellings (`postgresql://`, `postgresql+asyncpg://`) for Tortoise's
+    `postgres://`, and make relative SQLite paths absolute."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "asyncpg://"):
+        if url.startswith(prefix):
+            return "postgres://" + url[len(prefix) :]
+    if url.startswith("sqlite://") and url != "sqlite://:memory:":
+        path = url[len("sqlite://") :]
+        return f"sqlite://{Path(path).resolve()}"
+    if not url.startswith("postgres://"):
+        raise SettingsError("DATABASE_URL must start with sqlite:// or postgres(ql)://")
+    return url
+
+
+def _jwt_secret(given: str | None, data_dir: Path, production: bool) -> str:
+    if given is not None:
+        weak = len(given.encode()) < MIN_SECRET_BYTES or given.lower() in WEAK_SECRETS
+        if weak and production:
+            raise SettingsError(
+                f"TASKLOOM_JWT_SECRET is too weak: use at least {MIN_SECRET_BYTES} random bytes"
+            )
+        return given
+    if production:
+        raise SettingsError("TASKLOOM_JWT_SECRET must be set in production")
+    return _kept_secret(data_dir / "jwt_secret")
+
+
+def _kept_secret(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    # O_EXCL: when two processes start at once, one writes and both read the same secret.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret
+
+
+def _int(
+    env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int | None = None
+) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise SettingsError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _enum(kind: type[E], env: Mapping[str, str], name: str, default: E) -> E:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        allowed = "|".join(str(member.value) for member in kind)
+        raise SettingsError(f"{name} must be one of {allowed}, got {raw!r}") from None

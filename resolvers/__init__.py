@@ -1,0 +1,1 @@
+"""The use cases: thin async functions that the schema calls."""

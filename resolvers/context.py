@@ -1,0 +1,53 @@
+"""What every resolver receives: the long-lived services and the per-request state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gateway.settings import Settings
+from models import User
+from resolvers.errors import Unauthenticated
+from resolvers.passwords import DummyHash
+from resolvers.tokens import InvalidToken, read_token
+
+
+@dataclass
+class Services:
+    """Built once in the lifespan and shared by every request. Engines are injected here so that
+    tests can hand in ones that talk to local fake servers."""
+
+    settings: Settings
+    dummy_hash: DummyHash
+
+
+@dataclass
+class RequestContext:
+    services: Services
+    token: str | None = None
+    client_address: str = "unknown"
+    loaders: dict[str, Any] = field(default_factory=dict)
+    # Set by the WebSocket transport from the `connection_init` payload.
+    connection_params: dict[str, Any] | None = None
+    _viewer: User | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    async def viewer(self) -> User:
+        """The signed-in user; UNAUTHENTICATED when the token is missing, invalid, expired, or
+        was issued before the user's last password change."""
+        if self._viewer is not None:
+            return self._viewer
+        if self.token is None:
+            raise Unauthenticated("Authentication required: send Authorization: Bearer <token>")
+        try:
+            claims = read_token(self.settings.jwt_secret, self.token)
+        except InvalidToken as error:
+            raise Unauthenticated(f"Authentication failed: {error}") from None
+        user = await User.get_or_none(id=claims.user_id)
+        if user is None or user.token_version != claims.token_version:
+            raise Unauthenticated("Authentication failed: token revoked")
+        self._viewer = user
+        return user

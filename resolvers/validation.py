@@ -1,0 +1,72 @@
+"""Field rules, each in one place. Checks collect every failing field before raising, so a
+client learns all that is wrong at once."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from email_validator import EmailNotValidError, validate_email
+
+from resolvers.errors import ValidationFailed
+
+T = TypeVar("T")
+
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{3,50}")
+NAME_MAX = 100
+EMAIL_MAX = 254
+PASSWORD_MIN = 8
+# Not a bcrypt limit (long passwords are pre-hashed) but a guard against megabyte "passwords".
+PASSWORD_MAX = 1024
+
+
+class FieldErrors:
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+
+    def check(self, name: str, value: T, rule: Callable[[T], T]) -> T:
+        try:
+            return rule(value)
+        except ValueError as error:
+            self.fields[name] = str(error)
+            return value
+
+    def raise_if_any(self) -> None:
+        if self.fields:
+            raise ValidationFailed(self.fields)
+
+
+def username(value: str) -> str:
+    if not USERNAME_PATTERN.fullmatch(value):
+        raise ValueError("must be 3 to 50 characters of letters, digits, '.', '_' or '-'")
+    return value
+
+
+def name(value: str) -> str:
+    cleaned = value.strip()
+    if not cleaned:
+        raise ValueError("must not be empty")
+    if len(cleaned) > NAME_MAX:
+        raise ValueError(f"must be at most {NAME_MAX} characters")
+    if any(ord(char) < 32 for char in cleaned):
+        raise ValueError("must not contain control characters")
+    return cleaned
+
+
+def email(value: str) -> str:
+    if len(value) > EMAIL_MAX:
+        raise ValueError(f"must be at most {EMAIL_MAX} characters")
+    try:
+        checked = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        raise ValueError("must be a valid email address") from None
+    return checked.normalized.lower()
+
+
+def password(value: str) -> str:
+    if len(value) < PASSWORD_MIN:
+        raise ValueError(f"must be at least {PASSWORD_MIN} characters")
+    if len(value) > PASSWORD_MAX:
+        raise ValueError(f"must be at most {PASSWORD_MAX} characters")
+    return value

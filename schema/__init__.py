@@ -1,0 +1,1 @@
+"""The GraphQL contract: types, inputs, roots, limits and error codes."""

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+from gateway.settings import Registration, Settings, SettingsError
+
+
+def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
+    env = {"TASKLOOM_DATA_DIR": str(tmp_path)}
+    first = Settings.from_env(env)
+    second = Settings.from_env(env)
+    assert len(first.jwt_secret) >= 32
+    assert first.jwt_secret == second.jwt_secret
+    assert (tmp_path / "jwt_secret").stat().st_mode & 0o077 == 0
+    assert first.database_url == f"sqlite://{tmp_path / 'taskloom.sqlite3'}"
+
+
+@pytest.mark.parametrize("secret", [None, "short", "changeme", "x" * 31])
+def test_production_refuses_a_missing_or_weak_secret(tmp_path, secret):
+    env = {"TASKLOOM_DATA_DIR": str(tmp_path), "TASKLOOM_ENV": "production"}
+    if secret is not None:
+        env["TASKLOOM_JWT_SECRET"] = secret
+    with pytest.raises(SettingsError, match="TASKLOOM_JWT_SECRET"):
+        Settings.from_env(env)
+
+
+def test_production_with_a_strong_secret_starts_with_introspection_off(tmp_path):
+    settings = Settings.from_env(
+        {
+            "TASKLOOM_DATA_DIR": str(tmp_path),
+            "TASKLOOM_ENV": "production",
+            "TASKLOOM_JWT_SECRET": "s" * 48,
+        }
+    )
+    assert settings.production and not settings.introspection
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TASKLOOM_TOKEN_TTL", "soon"),
+        ("TASKLOOM_TOKEN_TTL", "0"),
+        ("TASKLOOM_REGISTRATION", "sometimes"),
+        ("TASKLOOM_MAX_UPLOAD_BYTES", "-1"),
+        ("TASKLOOM_ENV", "staging"),
+        ("DATABASE_URL", "mysql://x"),
+        ("TASKLOOM_INTROSPECTION", "maybe"),
+        ("TASKLOOM_BCRYPT_ROUNDS", "40"),
+    ],
+)
+def test_invalid_values_are_refused_naming_the_variable(tmp_path, name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({"TASKLOOM_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_values_are_read(tmp_path):
+    settings = Settings.from_env(
+        {
+            "TASKLOOM_DATA_DIR": str(tmp_path),
+            "TASKLOOM_REGISTRATION": "Invite",
+            "TASKLOOM_TOKEN_TTL": "3600",
+            "DATABASE_URL": "postgresql://u@h:5432/d",
+        }
+    )
+    assert settings.registration is Registration.INVITE
+    assert settings.token_ttl_seconds == 3600
+    assert settings.database_url == "postgres://u@h:5432/d"
