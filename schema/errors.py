@@ -52,5 +52,9 @@ def _with_code(error: GraphQLError, code: str) -> GraphQLError:
 
 def log_unexpected(errors: list[GraphQLError]) -> None:
     for error in errors:
-        if is_unexpected(error):
+        if not is_unexpected(error):
+            continue
+        if isinstance(error.original_error, UNAVAILABLE_ERRORS):
+            logger.warning("backend unavailable at %s: %r", error.path, error.original_error)
+        else:
             logger.error("unexpected error at %s", error.path, exc_info=error.original_error)

@@ -1,0 +1,65 @@
+"""With its database down, the process stays up, says it is not ready, and answers 503."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+
+import httpx
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _until_serving(client: httpx.AsyncClient) -> None:
+    for _ in range(400):
+        try:
+            await client.get("/healthz")
+            return
+        except httpx.TransportError:
+            await asyncio.sleep(0.05)  # the child is still starting: retry the connection
+    raise AssertionError("the server did not start")
+
+
+async def test_a_database_that_is_down_is_503_and_the_process_stays_up(tmp_path):
+    port = _free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--log-level",
+        "error",
+        env={
+            **os.environ,
+            "TASKLOOM_DATA_DIR": str(tmp_path),
+            # Nothing listens on port 1: every query fails to connect.
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:1/nothing",
+        },
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            await _until_serving(client)
+            assert (await client.get("/healthz")).status_code == 200
+            ready = await client.get("/readyz")
+            assert ready.status_code == 503
+            assert ready.json()["error"] == "UNAVAILABLE"
+            login = await client.post("/auth/login", json={"username": "abc", "password": "x" * 8})
+            assert login.status_code == 503
+            assert login.json() == {
+                "error": "UNAVAILABLE",
+                "message": "A backend is unavailable; nothing was lost, try again later",
+            }
+    finally:
+        process.terminate()
+        _, stderr = await process.communicate()
+    assert b"backend unavailable" in stderr
+    assert b"Traceback" not in stderr
