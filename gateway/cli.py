@@ -8,6 +8,7 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from gateway.settings import Settings, SettingsError
 from models.config import database
@@ -82,6 +83,21 @@ def _invite_create(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _ingest(settings: Settings, arguments: argparse.Namespace) -> int:
+    from gateway.ingest_command import ingest
+
+    paths = [Path(path) for path in arguments.paths]
+    failed = asyncio.run(ingest(settings, paths, arguments.user, wait=not arguments.queue_only))
+    return 1 if failed else 0
+
+
+def _worker(settings: Settings, arguments: argparse.Namespace) -> int:
+    from gateway.ingest_command import work
+
+    asyncio.run(work(settings, until_idle=arguments.until_idle, concurrency=arguments.concurrency))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="taskloom", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +130,19 @@ def _parser() -> argparse.ArgumentParser:
         "--expires-in-hours", type=int, default=accounts.INVITE_DEFAULT_HOURS
     )
     invite_create.set_defaults(run=_invite_create)
+
+    ingest = commands.add_parser("ingest", help="add files or folders to a user's knowledge base")
+    ingest.add_argument("paths", nargs="+")
+    ingest.add_argument("--user", required=True, help="the owner's username")
+    ingest.add_argument(
+        "--queue-only", action="store_true", help="queue the files for the server's workers"
+    )
+    ingest.set_defaults(run=_ingest)
+
+    worker = commands.add_parser("worker", help="run ingestion workers in the foreground")
+    worker.add_argument("--concurrency", type=int, default=1)
+    worker.add_argument("--until-idle", action="store_true", help="exit once no job is left")
+    worker.set_defaults(run=_worker)
     return parser
 
 

@@ -44,6 +44,36 @@ class GraphQLLimits:
 
 
 @dataclass(frozen=True)
+class RetrievalSettings:
+    embedder: str = "minilm"  # minilm | wordllama | openai
+    embedding_model: str | None = None  # for `openai`: the endpoint's model name
+    embedding_dimension: int | None = None  # for `openai` models the client does not know
+    weaviate_url: str | None = None  # unset: the embedded store in the data folder
+    weaviate_api_key: str | None = None
+    weaviate_grpc_host: str | None = None
+    weaviate_grpc_port: int = 50051
+    chunk_tokens: int = 200
+    chunk_overlap: int = 32
+    fusion: str = "relative_score"  # relative_score | reciprocal_rank
+    alpha: float | None = None  # the vector weight in HYBRID; None: the store's tuned default
+    ingestion_workers: int = 1
+    max_attempts: int = 8
+    lease_seconds: int = 60
+    first_backoff_seconds: int = 2
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    model: str | None = None  # unset: the offline provider
+    base_url: str | None = None
+    api_key: str | None = None
+    max_steps: int = 10
+    step_timeout_seconds: int = 300
+    model_timeout_seconds: int = 60
+    model_retries: int = 1
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -58,6 +88,8 @@ class Settings:
     login_window_seconds: int = 15 * 60
     introspection: bool = True
     limits: GraphQLLimits = field(default_factory=GraphQLLimits)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    agent: AgentSettings = field(default_factory=AgentSettings)
 
     @property
     def production(self) -> bool:
@@ -90,7 +122,75 @@ class Settings:
                 max_tokens=_int(env, "TASKLOOM_MAX_TOKENS", 5000, minimum=100),
                 max_first=_int(env, "TASKLOOM_MAX_FIRST", 100, minimum=1),
             ),
+            retrieval=_retrieval_settings(env),
+            agent=_agent_settings(env),
         )
+
+
+def _retrieval_settings(env: Mapping[str, str]) -> RetrievalSettings:
+    embedder = _choice(env, "TASKLOOM_EMBEDDER", ("minilm", "wordllama", "openai"), "minilm")
+    model = env.get("TASKLOOM_EMBEDDING_MODEL") or None
+    if embedder == "openai" and not model:
+        raise SettingsError("TASKLOOM_EMBEDDER=openai needs TASKLOOM_EMBEDDING_MODEL")
+    fusion = _choice(
+        env, "TASKLOOM_FUSION", ("relative_score", "reciprocal_rank"), "relative_score"
+    )
+    chunk_tokens = _int(env, "TASKLOOM_CHUNK_TOKENS", 200, minimum=16, maximum=4096)
+    return RetrievalSettings(
+        embedder=embedder,
+        embedding_model=model,
+        embedding_dimension=(
+            _int(env, "TASKLOOM_EMBEDDING_DIMENSION", 0, minimum=1, maximum=65536)
+            if env.get("TASKLOOM_EMBEDDING_DIMENSION")
+            else None
+        ),
+        weaviate_url=env.get("WEAVIATE_URL") or None,
+        weaviate_api_key=env.get("WEAVIATE_API_KEY") or None,
+        weaviate_grpc_host=env.get("WEAVIATE_GRPC_HOST") or None,
+        weaviate_grpc_port=_int(env, "WEAVIATE_GRPC_PORT", 50051, minimum=1, maximum=65535),
+        chunk_tokens=chunk_tokens,
+        chunk_overlap=_int(
+            env, "TASKLOOM_CHUNK_OVERLAP", 32, minimum=0, maximum=chunk_tokens // 2 - 1
+        ),
+        fusion=fusion,
+        alpha=_fraction(env, "TASKLOOM_HYBRID_ALPHA"),
+        ingestion_workers=_int(env, "TASKLOOM_INGESTION_WORKERS", 1, minimum=0, maximum=16),
+        max_attempts=_int(env, "TASKLOOM_INGESTION_MAX_ATTEMPTS", 8, minimum=1),
+        lease_seconds=_int(env, "TASKLOOM_INGESTION_LEASE", 60, minimum=1),
+        first_backoff_seconds=_int(env, "TASKLOOM_INGESTION_BACKOFF", 2, minimum=1),
+    )
+
+
+def _agent_settings(env: Mapping[str, str]) -> AgentSettings:
+    return AgentSettings(
+        model=env.get("TASKLOOM_MODEL") or None,
+        base_url=env.get("OPENAI_BASE_URL") or None,
+        api_key=env.get("OPENAI_API_KEY") or None,
+        max_steps=_int(env, "TASKLOOM_MAX_STEPS", 10, minimum=1, maximum=1000),
+        step_timeout_seconds=_int(env, "TASKLOOM_STEP_TIMEOUT", 300, minimum=1),
+        model_timeout_seconds=_int(env, "TASKLOOM_MODEL_TIMEOUT", 60, minimum=1),
+        model_retries=_int(env, "TASKLOOM_MODEL_RETRIES", 1, minimum=0, maximum=10),
+    )
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = env.get(name, "").strip().lower() or default
+    if raw not in allowed:
+        raise SettingsError(f"{name} must be one of {'|'.join(allowed)}, got {raw!r}")
+    return raw
+
+
+def _fraction(env: Mapping[str, str], name: str) -> float | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise SettingsError(f"{name} must be between 0 and 1, got {value}")
+    return value
 
 
 def normalise_database_url(url: str) -> str:

@@ -5,20 +5,36 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent import Provider, ToolRegistry
 from gateway.settings import Settings
 from models import User
 from resolvers.errors import Unauthenticated
+from resolvers.events import EventBus
+from resolvers.ingestion import IngestionWorker
 from resolvers.passwords import DummyHash
+from resolvers.storage import BlobStore
 from resolvers.tokens import InvalidToken, read_token
+from retrieval.retriever import Retriever
+
+
+@dataclass
+class AgentEngine:
+    provider: Provider
+    tools: ToolRegistry
 
 
 @dataclass
 class Services:
-    """Built once in the lifespan and shared by every request. Engines are injected here so that
+    """Built once at start-up and shared by every request. Engines are injected here so that
     tests can hand in ones that talk to local fake servers."""
 
     settings: Settings
     dummy_hash: DummyHash
+    blobs: BlobStore
+    events: EventBus
+    retriever: Retriever
+    ingestion: IngestionWorker
+    agent: AgentEngine
 
 
 @dataclass

@@ -9,25 +9,8 @@ import strawberry
 import models
 from resolvers import accounts
 from resolvers.errors import ValidationFailed
-from resolvers.ids import encode_id
 from schema.info import Info
-from schema.node import Node
-
-
-@strawberry.type(description="A person with an account.")
-class User(Node):
-    username: str = strawberry.field(description="Unique sign-in name.")
-    name: str = strawberry.field(description="Display name.")
-    email: str = strawberry.field(description="Email address, lower-cased.")
-
-    @classmethod
-    def of(cls, user: models.User) -> User:
-        return cls(
-            id=strawberry.ID(encode_id("User", user.id)),
-            username=user.username,
-            name=user.name,
-            email=user.email,
-        )
+from schema.user import User
 
 
 @strawberry.type(description="A signed-in session: a bearer token and its user.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from typing import Any
 
 import strawberry
@@ -13,16 +14,20 @@ from strawberry.extensions import (
     ParserCache,
     ValidationCache,
 )
+from strawberry.schema.schema import StreamResult
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionResult
 
 from gateway.settings import GraphQLLimits
 from schema.accounts import AccountMutation, AccountQuery
 from schema.errors import log_unexpected, shape_error
+from schema.knowledge import KnowledgeMutation, KnowledgeQuery, KnowledgeSubscription
 from schema.limits import limits_rule
+from schema.tasks import TaskMutation, TaskQuery, TaskSubscription
 
-Query = merge_types("Query", (AccountQuery,))
-Mutation = merge_types("Mutation", (AccountMutation,))
+Query = merge_types("Query", (AccountQuery, TaskQuery, KnowledgeQuery))
+Mutation = merge_types("Mutation", (AccountMutation, TaskMutation, KnowledgeMutation))
+Subscription = merge_types("Subscription", (TaskSubscription, KnowledgeSubscription))
 
 
 class TaskloomSchema(strawberry.Schema):
@@ -32,9 +37,22 @@ class TaskloomSchema(strawberry.Schema):
             result.errors = [shape_error(error) for error in result.errors]
         return result
 
+    async def stream(self, *args: Any, **kwargs: Any) -> StreamResult:
+        return _shaped(await super().stream(*args, **kwargs))
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         # Expected failures are answers, not incidents: only the unexpected are logged.
         log_unexpected(errors)
+
+
+async def _shaped(source: StreamResult) -> StreamResult:
+    """Subscriptions' results get the same error codes and masking as single results."""
+    async with aclosing(source):
+        async for result in source:
+            errors = getattr(result, "errors", None)
+            if errors:
+                result.errors = [shape_error(error) for error in errors]  # type: ignore[union-attr]
+            yield result
 
 
 def build_schema(
@@ -51,4 +69,6 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return TaskloomSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return TaskloomSchema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )

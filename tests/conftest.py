@@ -10,6 +10,7 @@ used only to create and drop a scratch database for the run).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -39,9 +40,11 @@ def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
             "DATABASE_URL": database_url,
             "TASKLOOM_JWT_SECRET": TEST_SECRET,
             "TASKLOOM_BCRYPT_ROUNDS": "4",
+            # The fast packaged model; the default (MiniLM) has tests of its own.
+            "TASKLOOM_EMBEDDER": "wordllama",
         }
     )
-    return base.__class__(**{**base.__dict__, **overrides})
+    return dataclasses.replace(base, **overrides)  # type: ignore[arg-type]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -93,7 +96,8 @@ async def empty_tables() -> None:
         if model._meta.db_table != "aerich"
     ]
     if connection.schema_generator.DIALECT == "postgres":
-        await connection.execute_script(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        # Ids keep counting up, so the index never sees an id reused by another test's rows.
+        await connection.execute_script(f"TRUNCATE {', '.join(tables)} CASCADE")
     else:
         statements = "".join(f'DELETE FROM "{table}";' for table in tables)
         await connection.execute_script(
@@ -124,3 +128,20 @@ async def app_with(server: LiveServer, settings: Settings):
     yield start
     for live in started:
         await live.stop()
+
+
+@pytest.fixture
+async def fresh_database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of the run's kind, for tests whose workers must not meet the session
+    app's (subprocess workers, say)."""
+    if BACKEND == "sqlite":
+        yield f"sqlite://{tmp_path / 'fresh.sqlite3'}"
+        return
+    name = f"taskloom_fresh_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()

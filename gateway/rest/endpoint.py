@@ -9,17 +9,24 @@ from typing import Any
 
 import orjson
 from graphql import GraphQLError
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.context import request_context
+from gateway.files import serve_download
 from gateway.responses import JSONResponse, error_response
 from gateway.rest.documents import StoredOperation, load_operations
 from gateway.rest.inputs import MISSING, input_problems, variables_problems
 from gateway.rest.table import ROUTES, Body, RestRoute
 from resolvers.context import Services
+from resolvers.downloads import PREFIX as DOWNLOAD_PREFIX
+from resolvers.errors import DomainError
 from schema.build import TaskloomSchema
+
+MAX_PAGES = 1000
 
 
 class BadBody(Exception):
@@ -42,6 +49,12 @@ def _endpoint(
     schema: TaskloomSchema, services: Services, route: RestRoute, operation: StoredOperation
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
+        context = request_context(services, request)
+        if not route.public:
+            try:
+                await context.viewer()
+            except DomainError as error:
+                return error_response(error.code, error.message)
         try:
             variables = dict(request.path_params)
             variables.update(await _body_variables(request, route))
@@ -53,22 +66,40 @@ def _endpoint(
         if problems:
             return error_response("VALIDATION_FAILED", "Validation failed", fields=problems)
         variables = {name: value for name, value in variables.items() if value is not MISSING}
-        result = await schema.execute(
-            operation.text,
-            variable_values=variables,
-            context_value=request_context(services, request),
-            operation_name=operation.name,
-        )
-        if result.errors:
-            return _error_answer(result.errors[0])
+        pages: list[Any] = []
+        while True:
+            result = await schema.execute(
+                operation.text,
+                variable_values=variables,
+                context_value=context,
+                operation_name=operation.name,
+            )
+            if result.errors:
+                return _error_answer(result.errors[0])
+            pages.append(result.data)
+            if route.all_pages is None or len(pages) >= MAX_PAGES:
+                break
+            page_info = _select(result.data, [*route.all_pages.split("."), "pageInfo"])
+            if not page_info["hasNextPage"]:
+                break
+            variables["after"] = page_info["endCursor"]
         if route.status == 204:
             return Response(status_code=204)
-        return JSONResponse(_select(result.data, route.answer.split(".")), status_code=route.status)
+        if route.download is not None:
+            link = _select(pages[0], route.download.split("."))
+            return await serve_download(services, link.removeprefix(DOWNLOAD_PREFIX))
+        path = route.answer.split(".")
+        if route.all_pages is None:
+            return JSONResponse(_select(pages[0], path), status_code=route.status)
+        items = [item for page in pages for item in _select(page, path)]
+        return JSONResponse(items, status_code=route.status)
 
     return endpoint
 
 
 async def _body_variables(request: Request, route: RestRoute) -> dict[str, Any]:
+    if route.file is not None:
+        return await _file_variables(request, route.file)
     if route.body is Body.NONE:
         return {}
     raw = await request.body()
@@ -82,6 +113,16 @@ async def _body_variables(request: Request, route: RestRoute) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadBody("The body must be a JSON object")
     return {"input": body} if route.body is Body.INPUT else body
+
+
+async def _file_variables(request: Request, name: str) -> dict[str, Any]:
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise BadBody("Send the file as multipart/form-data, in the field `file`")
+    try:
+        form = await request.form(max_files=1, max_fields=16)
+    except (MultiPartException, HTTPException, ValueError) as error:
+        raise BadBody(f"Malformed multipart body: {error}") from None
+    return {name: form.get("file", MISSING)}
 
 
 def _problems(

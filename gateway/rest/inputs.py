@@ -15,6 +15,7 @@ from graphql import (
     GraphQLScalarType,
     Undefined,
 )
+from starlette.datastructures import UploadFile
 
 INT_RANGE = range(-(2**31), 2**31)
 
@@ -32,6 +33,7 @@ SCALAR_CHECKS: dict[str, tuple[Any, str]] = {
     ),
     "Float": (_is_number, "must be a number"),
     "Boolean": (lambda v: isinstance(v, bool), "must be true or false"),
+    "Upload": (lambda v: isinstance(v, UploadFile), "must be a file"),
 }
 
 MISSING = object()

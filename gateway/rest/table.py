@@ -23,12 +23,71 @@ class RestRoute:
     body: Body = Body.NONE
     query: tuple[str, ...] = ()  # query parameters passed as variables
     file: str | None = None  # the variable that receives the multipart `file`
+    # A connection (dotted path in `data`) to read to its end, page after page, through the
+    # operation's `$after`; `answer` then names the list of its nodes.
+    all_pages: str | None = None
+    # A signed link (dotted path in `data`) whose file is the answer, bytes and type.
+    download: str | None = None
+    # Every route but sign-up and sign-in needs a valid token, checked before the body is read.
+    public: bool = False
 
 
 ROUTES: tuple[RestRoute, ...] = (
-    RestRoute("POST", "/auth/register", "register", "register", status=201, body=Body.INPUT),
-    RestRoute("POST", "/auth/login", "login", "login", body=Body.INPUT),
+    RestRoute(
+        "POST", "/auth/register", "register", "register", status=201, body=Body.INPUT, public=True
+    ),
+    RestRoute("POST", "/auth/login", "login", "login", body=Body.INPUT, public=True),
     RestRoute("GET", "/users/me", "me", "me"),
     RestRoute("PATCH", "/users/me", "updateMe", "updateMe", body=Body.INPUT),
     RestRoute("PUT", "/users/me/password", "changePassword", "changePassword", body=Body.INPUT),
+    RestRoute(
+        "GET", "/api/documents", "documents", "documents.edges.*.node", all_pages="documents"
+    ),
+    RestRoute(
+        "POST",
+        "/api/documents",
+        "uploadDocument",
+        "uploadDocument",
+        status=201,
+        query=("title", "description"),
+        file="file",
+    ),
+    RestRoute("GET", "/api/documents/{documentId}", "document", "document"),
+    RestRoute(
+        "DELETE", "/api/documents/{documentId}", "deleteDocument", "deleteDocument", status=204
+    ),
+    RestRoute(
+        "GET",
+        "/api/documents/{documentId}/chunks",
+        "documentChunks",
+        "document.chunks.edges.*.node",
+        all_pages="document.chunks",
+    ),
+    RestRoute("GET", "/api/chunks/{chunkId}", "chunk", "chunk"),
+    RestRoute("GET", "/api/tasks", "tasks", "tasks.edges.*.node", all_pages="tasks"),
+    RestRoute("POST", "/api/tasks", "createTask", "createTask", status=201, body=Body.INPUT),
+    RestRoute("GET", "/api/tasks/{taskId}", "task", "task"),
+    RestRoute("POST", "/api/tasks/{taskId}", "stepTask", "stepTask", body=Body.VARIABLES),
+    RestRoute(
+        "GET",
+        "/api/tasks/{taskId}/steps",
+        "taskSteps",
+        "task.steps.edges.*.node",
+        all_pages="task.steps",
+    ),
+    RestRoute(
+        "POST",
+        "/api/tasks/{taskId}/documents",
+        "uploadTaskDocument",
+        "uploadTaskDocument",
+        status=201,
+        file="file",
+    ),
+    RestRoute(
+        "GET",
+        "/api/tasks/{taskId}/documents/{documentId}",
+        "taskDocument",
+        "taskDocument",
+        download="taskDocument.downloadUrl",
+    ),
 )

@@ -1,0 +1,164 @@
+"""SciFact through the retrieval engine itself: chunk -> embed -> EmbeddedStore -> search.
+
+Prints nDCG@10 and recall@100 on the 809 train queries for KEYWORD, VECTOR and HYBRID (chunk hits
+aggregated to documents by their best chunk), the ingest time and the median search latency.
+
+    .venv/bin/python -m bench.retrieval_quality [--embedder minilm] [--alpha 0.5] ...
+
+Chunk embeddings are cached in /tmp (keyed by model and chunk texts), so that a re-run with other
+search settings does not re-embed the corpus; `--no-cache` measures embedding too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.chunking import chunk_text
+from retrieval.embedders import make_embedder
+from retrieval.evaluation import dedupe_keep_order, mean, ndcg_at_k, recall_at_k
+from retrieval.fusion import FusionMethod
+from retrieval.stores.base import IndexedChunk, SearchMode, SearchRequest
+from retrieval.stores.embedded import EmbeddedStore
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
+FALLBACK_DATA = Path("/work/shared/data/scifact")
+OWNER = 1
+
+
+def load(
+    data: Path,
+) -> tuple[list[dict[str, str]], list[dict[str, str]], dict[str, dict[str, float]]]:
+    corpus = [json.loads(line) for line in (data / "corpus.jsonl").open()]
+    queries = [json.loads(line) for line in (data / "queries_train.jsonl").open()]
+    qrels: dict[str, dict[str, float]] = {}
+    for line in (data / "qrels_train.tsv").read_text().splitlines()[1:]:
+        query_id, doc_id, grade = line.split("\t")
+        qrels.setdefault(query_id, {})[doc_id] = float(grade)
+    return corpus, [q for q in queries if q["_id"] in qrels], qrels
+
+
+def embed_cached(embedder, texts: list[str], use_cache: bool) -> tuple[np.ndarray, float]:
+    """Vectors of `texts` and the seconds spent embedding (0 when they came from the cache)."""
+    digest = hashlib.sha256(embedder.model_id.encode())
+    for text in texts:
+        digest.update(hashlib.sha256(text.encode()).digest())
+    path = Path(tempfile.gettempdir()) / f"taskloom-bench-{digest.hexdigest()[:20]}.npy"
+    if use_cache and path.exists():
+        return np.load(path), 0.0
+    started = time.perf_counter()
+    vectors = asyncio.run(embedder.embed_documents(texts)) if texts else np.zeros((0, 1))
+    elapsed = time.perf_counter() - started
+    np.save(path, vectors)
+    return vectors, elapsed
+
+
+def chunk_corpus(corpus, embedder, max_tokens: int, overlap: int):
+    spans = getattr(embedder, "token_spans", None)
+    chunks: list[tuple[int, int, str, str]] = []  # (chunk_id, doc index, title, text)
+    for doc_index, doc in enumerate(corpus):
+        for piece in chunk_text(
+            doc["text"], max_tokens=max_tokens, overlap_tokens=overlap, token_spans=spans
+        ):
+            chunks.append((len(chunks) + 1, doc_index, doc["title"], piece.text))
+    return chunks
+
+
+async def ingest(store: EmbeddedStore, chunks, vectors: np.ndarray) -> float:
+    started = time.perf_counter()
+    batch = 512
+    for begin in range(0, len(chunks), batch):
+        await store.upsert(
+            [
+                IndexedChunk(cid, doc_index + 1, OWNER, text, vectors[begin + i], title=title)
+                for i, (cid, doc_index, title, text) in enumerate(chunks[begin : begin + batch])
+            ]
+        )
+    return time.perf_counter() - started
+
+
+async def evaluate(store, corpus, queries, qrels, query_vectors, mode: SearchMode, alpha):
+    ndcgs, recalls, latencies = [], [], []
+    for query, vector in zip(queries, query_vectors, strict=True):
+        request = SearchRequest(OWNER, query["text"], vector, limit=100, mode=mode, alpha=alpha)
+        started = time.perf_counter()
+        hits = await store.search(request)
+        latencies.append(time.perf_counter() - started)
+        ranked = dedupe_keep_order(corpus[hit.document_id - 1]["_id"] for hit in hits)
+        ndcgs.append(ndcg_at_k(ranked, qrels[query["_id"]], 10))
+        recalls.append(recall_at_k(ranked, qrels[query["_id"]], 100))
+    return mean(ndcgs), mean(recalls), statistics.median(latencies) * 1000
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA if DATA.exists() else FALLBACK_DATA)
+    parser.add_argument("--embedder", default="minilm", choices=["minilm", "wordllama"])
+    parser.add_argument("--model-cache", type=Path, default=Path(tempfile.gettempdir()) / "minilm")
+    parser.add_argument("--max-tokens", type=int, default=200)
+    parser.add_argument("--overlap", type=int, default=32)
+    parser.add_argument(
+        "--fusion", default="relative_score", choices=[m.value for m in FusionMethod]
+    )
+    parser.add_argument("--alpha", type=float, default=None)
+    parser.add_argument("--candidates", type=int, default=100)
+    parser.add_argument("--title-weight", type=float, default=2.0)
+    parser.add_argument("--no-cache", action="store_true")
+    return parser.parse_args()
+
+
+async def run(args: argparse.Namespace) -> None:
+    corpus, queries, qrels = load(args.data)
+    options = {"cache_dir": args.model_cache} if args.embedder == "minilm" else {}
+    embedder = make_embedder(args.embedder, **options)
+    started = time.perf_counter()
+    chunks = chunk_corpus(corpus, embedder, args.max_tokens, args.overlap)
+    chunking = time.perf_counter() - started
+    embed_texts = [f"{title}\n{text}" for _cid, _doc, title, text in chunks]
+    vectors, embedding = await asyncio.to_thread(
+        embed_cached, embedder, embed_texts, not args.no_cache
+    )
+    query_vectors, _ = await asyncio.to_thread(
+        embed_cached, embedder, [q["text"] for q in queries], not args.no_cache
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        store = EmbeddedStore(
+            Path(folder) / "store.sqlite3",
+            fusion=FusionMethod(args.fusion),
+            candidates=args.candidates,
+            title_weight=args.title_weight,
+            **({"alpha": args.alpha} if args.alpha is not None else {}),
+        )
+        await store.open(embedder.model_id, embedder.dimension)
+        indexing = await ingest(store, chunks, vectors)
+        print(f"{len(corpus)} documents -> {len(chunks)} chunks; {len(queries)} queries")
+        print(
+            f"embedder {embedder.model_id}, fusion {args.fusion}, alpha {store.alpha}, "
+            f"candidates {args.candidates}, title weight {args.title_weight}, "
+            f"chunks of {args.max_tokens} tokens (overlap {args.overlap})"
+        )
+        embed_note = f"{embedding:.1f} s" if embedding else "cached"
+        rate = f", {len(chunks) / embedding:.0f} chunks/s" if embedding else ""
+        print(
+            f"ingest: chunking {chunking:.1f} s, embedding {embed_note}{rate}, "
+            f"indexing {indexing:.1f} s"
+        )
+        print(f"{'mode':8} {'nDCG@10':>8} {'R@100':>7} {'p50 ms':>7}")
+        for mode in (SearchMode.KEYWORD, SearchMode.VECTOR, SearchMode.HYBRID):
+            ndcg, recall, p50 = await evaluate(
+                store, corpus, queries, qrels, query_vectors, mode, args.alpha
+            )
+            print(f"{mode.name:8} {ndcg:8.4f} {recall:7.4f} {p50:7.2f}")
+        await store.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(run(parse_args()))

@@ -1,0 +1,111 @@
+"""`taskloom ingest` and `taskloom worker`: the knowledge base from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+import anyio
+
+from gateway.services import build_services, running
+from gateway.settings import Settings
+from models import IngestionJob, IngestionStatus, KnowledgeDocument, User
+from models.config import database
+from resolvers import knowledge
+from resolvers.context import RequestContext
+from resolvers.errors import DomainError, NotFound
+
+BAR_WIDTH = 30
+
+
+class LocalFile:
+    """A file on disk shaped like an upload: `read(size)` in chunks, a name, no declared type."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.filename = path.name
+        self.content_type: str | None = None
+        self._handle = path.open("rb")
+
+    async def read(self, size: int) -> bytes:
+        return await anyio.to_thread.run_sync(self._handle.read, size)
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def files_under(paths: list[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                hidden = any(part.startswith(".") for part in child.relative_to(path).parts)
+                if child.is_file() and not hidden:
+                    yield child
+        elif path.is_file():
+            yield path
+        else:
+            raise NotFound(f"{path}: no such file or folder")
+
+
+async def ingest(
+    settings: Settings, paths: list[Path], username: str, *, wait: bool, out: TextIO = sys.stderr
+) -> int:
+    """Queues every file; with `wait`, ingests them here and shows progress. Returns the number
+    of files that failed or were refused."""
+    services = build_services(settings)
+    async with database(settings.database_url):
+        user = await User.get_or_none(username_key=username.lower())
+        if user is None:
+            raise NotFound(f"no user named {username}")
+        context = RequestContext(services=services, _viewer=user)
+        queued: list[int] = []
+        refused = 0
+        for path in files_under(paths):
+            upload = LocalFile(path)
+            try:
+                title = path.stem.replace("_", " ").replace("-", " ").strip() or path.name
+                document = await knowledge.upload_document(
+                    context, title=title, description=str(path), upload=upload
+                )
+                queued.append(document.id)
+            except DomainError as error:
+                refused += 1
+                print(f"skipped {path}: {error.message}", file=out)
+            finally:
+                upload.close()
+        print(f"queued {len(queued)} file(s)", file=out)
+        if not wait or not queued:
+            return refused
+        async with running(services, workers=settings.retrieval.ingestion_workers or 1):
+            failed = await _follow(queued, out)
+        return refused + failed
+
+
+async def _follow(document_ids: list[int], out: TextIO) -> int:
+    while True:
+        documents = await KnowledgeDocument.filter(id__in=document_ids)
+        done = [d for d in documents if d.status in (IngestionStatus.READY, IngestionStatus.FAILED)]
+        progress = sum(d.progress if d not in done else 1.0 for d in documents) / len(document_ids)
+        filled = int(progress * BAR_WIDTH)
+        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        print(f"\r[{bar}] {len(done)}/{len(document_ids)} files {progress:4.0%}", end="", file=out)
+        if len(done) == len(document_ids):
+            print(file=out)
+            failed = [d for d in documents if d.status is IngestionStatus.FAILED]
+            for document in failed:
+                print(f"failed {document.description}: {document.error}", file=out)
+            return len(failed)
+        await asyncio.sleep(0.2)
+
+
+async def work(settings: Settings, *, until_idle: bool, concurrency: int) -> None:
+    """Runs ingestion workers in the foreground; `until_idle` returns once no job is left."""
+    services = build_services(settings)
+    async with database(settings.database_url), running(services, workers=concurrency):
+        while True:
+            await asyncio.sleep(0.2)
+            if until_idle and not await IngestionJob.exists():
+                return

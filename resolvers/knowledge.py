@@ -1,0 +1,168 @@
+"""The knowledge base: uploads, reads, deletion and search, always within the viewer's own."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from models import Chunk, IngestionJob, KnowledgeDocument, User
+from resolvers.context import RequestContext
+from resolvers.errors import NotFound, Unavailable, ValidationFailed
+from resolvers.ids import decode_id, pk_of
+from resolvers.ingestion import document_topic
+from resolvers.uploads import receive_file, release_blob
+from retrieval.stores.base import SearchMode, StoreUnavailable
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 2000
+QUERY_MAX = 1000
+SEARCH_LIMIT_MAX = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    keyword_score: float | None
+    vector_score: float | None
+
+
+def _check_text(errors: dict[str, str], name: str, value: str, maximum: int, *, empty: bool) -> str:
+    cleaned = value.strip()
+    if not cleaned and not empty:
+        errors[name] = "must not be empty"
+    elif len(cleaned) > maximum:
+        errors[name] = f"must be at most {maximum} characters"
+    return cleaned
+
+
+async def upload_document(
+    context: RequestContext, *, title: str, description: str, upload: Any
+) -> KnowledgeDocument:
+    user = await context.viewer()
+    errors: dict[str, str] = {}
+    title = _check_text(errors, "title", title, TITLE_MAX, empty=False)
+    description = _check_text(errors, "description", description, DESCRIPTION_MAX, empty=True)
+    if errors:
+        raise ValidationFailed(errors)
+    services = context.services
+    received = await receive_file(
+        services.blobs, upload, max_bytes=services.settings.max_upload_bytes
+    )
+    async with in_transaction():
+        document = await KnowledgeDocument.create(
+            owner=user,
+            filename=received.filename,
+            title=title,
+            description=description,
+            content_type=received.content_type,
+            size=received.size,
+            sha256=received.sha256,
+        )
+        await IngestionJob.create(document=document, run_after=document.created)
+    services.ingestion.wake()
+    return document
+
+
+async def owned_document(context: RequestContext, global_id: str) -> KnowledgeDocument:
+    user = await context.viewer()
+    document = await KnowledgeDocument.get_or_none(
+        id=pk_of(global_id, "Document"), owner_id=user.id
+    )
+    if document is None:
+        raise NotFound("No document with this id")
+    return document
+
+
+async def list_documents(context: RequestContext) -> list[KnowledgeDocument]:
+    user = await context.viewer()
+    return await KnowledgeDocument.filter(owner_id=user.id).order_by("-id")
+
+
+async def delete_document(context: RequestContext, global_id: str) -> None:
+    """The chunks leave the index first: if the index is down the document stays (503)."""
+    document = await owned_document(context, global_id)
+    services = context.services
+    try:
+        await services.retriever.delete_document(document.owner_id, document.id)
+    except StoreUnavailable:
+        raise Unavailable("The search index is unavailable; the document was not deleted") from None
+    await document.delete()
+    await release_blob(services.blobs, document.sha256)
+    services.events.publish(document_topic(document.id), {"deleted": True})
+
+
+async def owned_chunk(context: RequestContext, global_id: str) -> Chunk:
+    user = await context.viewer()
+    chunk = await Chunk.get_or_none(
+        id=pk_of(global_id, "Chunk"), document__owner_id=user.id
+    ).prefetch_related("document")
+    if chunk is None:
+        raise NotFound("No chunk with this id")
+    return chunk
+
+
+async def document_chunks(document: KnowledgeDocument) -> list[Chunk]:
+    return await Chunk.filter(document_id=document.id).order_by("index")
+
+
+async def search(
+    context: RequestContext,
+    query: str,
+    *,
+    limit: int = 10,
+    mode: SearchMode = SearchMode.HYBRID,
+    alpha: float | None = None,
+    document_ids: Sequence[str] | None = None,
+) -> list[Hit]:
+    user = await context.viewer()
+    errors: dict[str, str] = {}
+    query = _check_text(errors, "query", query, QUERY_MAX, empty=False)
+    if not 1 <= limit <= SEARCH_LIMIT_MAX:
+        errors["limit"] = f"must be between 1 and {SEARCH_LIMIT_MAX}"
+    if alpha is not None and not 0.0 <= alpha <= 1.0:
+        errors["alpha"] = "must be between 0 and 1"
+    if errors:
+        raise ValidationFailed(errors)
+    return await search_for(
+        context, user, query, limit=limit, mode=mode, alpha=alpha, document_ids=document_ids
+    )
+
+
+async def search_for(
+    context: RequestContext,
+    user: User,
+    query: str,
+    *,
+    limit: int,
+    mode: SearchMode = SearchMode.HYBRID,
+    alpha: float | None = None,
+    document_ids: Sequence[str] | None = None,
+) -> list[Hit]:
+    """Search the user's knowledge base (checked arguments). Foreign or unknown document ids
+    simply match nothing."""
+    restrict = None
+    if document_ids is not None:
+        restrict = [
+            pk for kind, pk in filter(None, map(decode_id, document_ids)) if kind == "Document"
+        ]
+        if not restrict:
+            return []
+    try:
+        scored = await context.services.retriever.search(
+            user.id, query, limit=limit, mode=mode, alpha=alpha, document_ids=restrict
+        )
+    except StoreUnavailable:
+        raise Unavailable("The search index is unavailable; try again later") from None
+    chunks = await Chunk.filter(
+        id__in=[hit.chunk_id for hit in scored], document__owner_id=user.id
+    ).prefetch_related("document")
+    by_id = {chunk.id: chunk for chunk in chunks}
+    return [
+        Hit(by_id[hit.chunk_id], hit.score, hit.keyword_score, hit.vector_score)
+        for hit in scored
+        if hit.chunk_id in by_id
+    ]

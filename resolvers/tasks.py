@@ -1,0 +1,118 @@
+"""Tasks: created without calling the agent, then progressed one synchronous step at a time."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from models import Task, TaskDocument
+from resolvers.context import RequestContext
+from resolvers.errors import NotFound, ValidationFailed
+from resolvers.ids import pk_of
+from resolvers.uploads import receive_file
+from retrieval.extraction import ExtractionError, extract_text_async
+
+MESSAGE_MAX = 20_000
+TITLE_MAX = 80
+FILTER_TEXT_MAX = 200
+
+
+def check_message(message: str | None, *, required: bool) -> str:
+    text = (message or "").strip()
+    if required and not text:
+        raise ValidationFailed({"message": "must not be empty"})
+    if len(text) > MESSAGE_MAX:
+        raise ValidationFailed({"message": f"must be at most {MESSAGE_MAX} characters"})
+    if "\x00" in text:
+        raise ValidationFailed({"message": "must not contain NUL characters"})
+    return text
+
+
+def short_title(request: str) -> str:
+    """The request's first line, cut at a word boundary to at most 80 characters."""
+    first_line = next((line for line in request.splitlines() if line.strip()), request)
+    title = re.sub(r"\s+", " ", first_line).strip()
+    if len(title) <= TITLE_MAX:
+        return title
+    cut = title[: TITLE_MAX - 1].rsplit(" ", 1)[0] or title[: TITLE_MAX - 1]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+async def create_task(context: RequestContext, message: str) -> Task:
+    user = await context.viewer()
+    request = check_message(message, required=True)
+    return await Task.create(owner=user, request=request, title=short_title(request))
+
+
+async def owned_task(context: RequestContext, global_id: str) -> Task:
+    user = await context.viewer()
+    task = await Task.get_or_none(id=pk_of(global_id, "Task"), owner_id=user.id)
+    if task is None:
+        raise NotFound("No task with this id")
+    return task
+
+
+def tasks_query(
+    user_id: int, *, completed: bool | None = None, text: str | None = None
+) -> QuerySet[Task]:
+    query = Task.filter(owner_id=user_id)
+    if completed is not None:
+        query = query.filter(completed__isnull=not completed)
+    if text:
+        if len(text) > FILTER_TEXT_MAX:
+            raise ValidationFailed({"filter.text": f"must be at most {FILTER_TEXT_MAX} characters"})
+        query = query.filter(Q(title__icontains=text) | Q(request__icontains=text))
+    return query
+
+
+async def task_document(context: RequestContext, task_id: str, document_id: str) -> TaskDocument:
+    task = await owned_task(context, task_id)
+    document = await TaskDocument.get_or_none(
+        id=pk_of(document_id, "TaskDocument"), task_id=task.id
+    )
+    if document is None:
+        raise NotFound("No document with this id in this task")
+    return document
+
+
+async def upload_task_document(context: RequestContext, task_id: str, upload: Any) -> TaskDocument:
+    """Stores the file in the task's workspace and extracts its text for the agent; a file whose
+    text cannot be read is still kept (its metadata says why the agent cannot read it)."""
+    task = await owned_task(context, task_id)
+    services = context.services
+    received = await receive_file(
+        services.blobs, upload, max_bytes=services.settings.max_upload_bytes
+    )
+    metadata: dict[str, Any] = {"source": "upload", "sha256": received.sha256}
+    text: str | None = None
+    try:
+        text = await extract_text_async(services.blobs.path(received.sha256), received.content_type)
+    except ExtractionError as error:
+        metadata["textError"] = str(error)
+    filename = await _free_filename(task.id, received.filename)
+    return await TaskDocument.create(
+        task_id=task.id,
+        filename=filename,
+        content_type=received.content_type,
+        size=received.size,
+        sha256=received.sha256,
+        metadata=metadata,
+        text=text,
+    )
+
+
+async def _free_filename(task_id: int, filename: str) -> str:
+    """`report.pdf`, then `report (2).pdf`, `report (3).pdf`, … within one task."""
+    rows = await TaskDocument.filter(task_id=task_id).values("filename")
+    taken = {row["filename"] for row in rows}
+    stem, dot, suffix = filename.rpartition(".")
+    if not dot:
+        stem, suffix = filename, ""
+    candidate, n = filename, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{stem} ({n}){dot}{suffix}"
+    return candidate

@@ -1,0 +1,124 @@
+"""A task's workspace as the agent sees it: the user's knowledge base to search, and the task's
+own files to list, read, write and search."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from agent import SourceHit, ToolError, WorkspaceFile
+from models import Task, TaskDocument, User
+from resolvers.context import RequestContext
+from resolvers.ids import decode_id, encode_id
+from resolvers.knowledge import search_for
+from resolvers.uploads import safe_filename
+
+_WORD = re.compile(r"\w+")
+TEXT_FILE_MAX = 1024 * 1024
+
+
+def workspace_file(document: TaskDocument, *, with_text: bool = False) -> WorkspaceFile:
+    return WorkspaceFile(
+        id=encode_id("TaskDocument", document.id),
+        filename=document.filename,
+        content_type=document.content_type,
+        size=document.size,
+        text=document.text if with_text else None,
+    )
+
+
+def content_type_for(filename: str) -> str:
+    lowered = filename.lower()
+    if lowered.endswith((".md", ".markdown")):
+        return "text/markdown"
+    if lowered.endswith(".json"):
+        return "application/json"
+    if lowered.endswith(".csv"):
+        return "text/csv"
+    if lowered.endswith((".html", ".htm")):
+        return "text/html"
+    return "text/plain"
+
+
+class TaskWorkspace:
+    def __init__(self, context: RequestContext, user: User, task: Task) -> None:
+        self.context = context
+        self.user = user
+        self.task = task
+
+    async def search(self, query: str, limit: int) -> list[SourceHit]:
+        knowledge = await search_for(self.context, self.user, query[:1000], limit=limit)
+        hits = [
+            SourceHit(
+                chunk_id=hit.chunk.id,
+                document_id=encode_id("Document", hit.chunk.document.id),
+                document_title=hit.chunk.document.title,
+                content=hit.chunk.content,
+                score=hit.score,
+                origin="knowledge",
+            )
+            for hit in knowledge
+        ]
+        hits += await self._search_files(query, limit)
+        hits.sort(key=lambda hit: hit.score, reverse=True)
+        return hits[:limit]
+
+    async def _search_files(self, query: str, limit: int) -> list[SourceHit]:
+        """Workspace files are few and small: score their paragraphs by the query's words."""
+        terms = {word.lower() for word in _WORD.findall(query) if len(word) > 2}
+        if not terms:
+            return []
+        scored: list[SourceHit] = []
+        for document in await TaskDocument.filter(task_id=self.task.id, text__isnull=False):
+            for paragraph in (document.text or "").split("\n\n"):
+                words = Counter(word.lower() for word in _WORD.findall(paragraph))
+                matched = sum(1 for term in terms if words[term])
+                if matched:
+                    scored.append(
+                        SourceHit(
+                            chunk_id=None,
+                            document_id=encode_id("TaskDocument", document.id),
+                            document_title=document.filename,
+                            content=paragraph.strip()[:2000],
+                            score=matched / len(terms),
+                            origin="workspace",
+                        )
+                    )
+        scored.sort(key=lambda hit: hit.score, reverse=True)
+        return scored[:limit]
+
+    async def list_documents(self) -> list[WorkspaceFile]:
+        documents = await TaskDocument.filter(task_id=self.task.id).order_by("id")
+        return [workspace_file(document) for document in documents]
+
+    async def read_document(self, name_or_id: str) -> WorkspaceFile:
+        decoded = decode_id(name_or_id)
+        query = TaskDocument.filter(task_id=self.task.id)
+        if decoded is not None and decoded[0] == "TaskDocument":
+            document = await query.get_or_none(id=decoded[1])
+        else:
+            document = await query.get_or_none(filename=name_or_id)
+        if document is None:
+            raise ToolError(f"No file named {name_or_id!r} in this task's workspace")
+        if document.text is None:
+            raise ToolError(f"{document.filename} has no readable text")
+        return workspace_file(document, with_text=True)
+
+    async def write_document(self, filename: str, text: str) -> WorkspaceFile:
+        name = safe_filename(filename, default="notes.md")
+        data = text.encode("utf-8")
+        if len(data) > TEXT_FILE_MAX:
+            raise ToolError(f"A workspace file holds at most {TEXT_FILE_MAX} bytes")
+        stored = await self.context.services.blobs.save_bytes(data or b"\n")
+        document, _ = await TaskDocument.update_or_create(
+            task_id=self.task.id,
+            filename=name,
+            defaults={
+                "content_type": content_type_for(name),
+                "size": len(data),
+                "sha256": stored.sha256,
+                "text": text,
+                "metadata": {"author": "agent"},
+            },
+        )
+        return workspace_file(document, with_text=True)

@@ -1,0 +1,123 @@
+"""One face for the service: cut text into chunks, embed and index them, search them.
+
+The service owns chunk ids (its database rows); this module turns text into vectors in batches
+and keeps the store filled with vectors of one model only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from retrieval.chunking import ChunkSpan, chunk_text
+from retrieval.embedders import Embedder, Matrix
+from retrieval.stores.base import ChunkStore, IndexedChunk, ScoredChunk, SearchMode, SearchRequest
+
+Progress = Callable[[int, int], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkToIndex:
+    chunk_id: int
+    text: str
+
+
+class Retriever:
+    def __init__(
+        self,
+        embedder: Embedder,
+        store: ChunkStore,
+        *,
+        chunk_tokens: int = 200,
+        chunk_overlap: int = 32,
+        batch_size: int = 64,
+    ) -> None:
+        self.embedder = embedder
+        self.store = store
+        self.chunk_tokens = chunk_tokens
+        self.chunk_overlap = chunk_overlap
+        self.batch_size = batch_size
+        # Called once the store turns out to have been emptied for this model: re-index.
+        self.on_emptied: Callable[[], Awaitable[object]] | None = None
+        self._open = False
+
+    async def open(self) -> None:
+        """Opens the store for this embedder's model, once; raises StoreUnavailable when the
+        store cannot be reached (every later call tries again)."""
+        if self._open:
+            return
+        emptied = await self.store.open(self.embedder.model_id, self.embedder.dimension)
+        self._open = True
+        if emptied and self.on_emptied is not None:
+            await self.on_emptied()
+
+    def chunk(self, text: str) -> list[ChunkSpan]:
+        return chunk_text(text, max_tokens=self.chunk_tokens, overlap_tokens=self.chunk_overlap)
+
+    async def embed(
+        self, title: str, chunks: Sequence[ChunkToIndex], progress: Progress | None = None
+    ) -> list[Matrix]:
+        """Vectors of the chunks, in batches. The title leads each text, so that a chunk is
+        found by what its document is about as well as by what it says."""
+        batches: list[Matrix] = []
+        for start in range(0, len(chunks), self.batch_size):
+            batch = chunks[start : start + self.batch_size]
+            texts = [f"{title}\n{chunk.text}" if title else chunk.text for chunk in batch]
+            batches.append(await self.embedder.embed_documents(texts))
+            if progress is not None:
+                await progress(start + len(batch), len(chunks))
+        return batches
+
+    async def index(
+        self,
+        *,
+        owner_id: int,
+        document_id: int,
+        title: str,
+        chunks: Sequence[ChunkToIndex],
+        vectors: Sequence[Matrix],
+        progress: Progress | None = None,
+    ) -> None:
+        await self.open()
+        done = 0
+        for batch_vectors in vectors:
+            batch = chunks[done : done + len(batch_vectors)]
+            await self.store.upsert(
+                [
+                    IndexedChunk(chunk.chunk_id, document_id, owner_id, chunk.text, vector, title)
+                    for chunk, vector in zip(batch, batch_vectors, strict=True)
+                ]
+            )
+            done += len(batch)
+            if progress is not None:
+                await progress(done, len(chunks))
+
+    async def search(
+        self,
+        owner_id: int,
+        query: str,
+        *,
+        limit: int = 10,
+        mode: SearchMode = SearchMode.HYBRID,
+        alpha: float | None = None,
+        document_ids: Sequence[int] | None = None,
+    ) -> list[ScoredChunk]:
+        await self.open()
+        vector = None if mode is SearchMode.KEYWORD else await self.embedder.embed_query(query)
+        request = SearchRequest(
+            owner_id=owner_id,
+            text=query,
+            vector=vector,
+            limit=limit,
+            mode=mode,
+            alpha=alpha,
+            document_ids=document_ids,
+        )
+        return await self.store.search(request)
+
+    async def delete_document(self, owner_id: int, document_id: int) -> None:
+        await self.open()
+        await self.store.delete_document(owner_id, document_id)
+
+    async def close(self) -> None:
+        await self.store.close()

@@ -1,0 +1,94 @@
+"""Relay connections: `edges { cursor node }`, `pageInfo`, `totalCount`, with opaque cursors
+that name a row's position key (an id or an index), so they stay valid as rows are added."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import strawberry
+
+from resolvers.errors import ValidationFailed
+
+NodeT = TypeVar("NodeT")
+RowT = TypeVar("RowT")
+
+DEFAULT_FIRST = 20
+
+
+@strawberry.type(description="Where a page sits in its list.")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type(description="One item of a list, with the cursor to continue after it.")
+class Edge(Generic[NodeT]):
+    cursor: str
+    node: NodeT
+
+
+@strawberry.type(description="A page of a list.")
+class Connection(Generic[NodeT]):
+    edges: list[Edge[NodeT]]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="How many items the whole list holds.")
+
+
+def encode_cursor(key: int) -> str:
+    return base64.urlsafe_b64encode(f"cursor:{key}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raw = ""
+    prefix, _, key = raw.partition(":")
+    if prefix != "cursor" or not key.lstrip("-").isdigit() or len(cursor) > 64:
+        raise ValidationFailed({"after": "is not a valid cursor"})
+    return int(key)
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    first: int
+    after: int | None  # the position key to continue after
+
+
+def page_request(first: int | None, after: str | None, max_first: int) -> PageRequest:
+    size = DEFAULT_FIRST if first is None else first
+    if not 0 <= size <= max_first:
+        raise ValidationFailed({"first": f"must be between 0 and {max_first}"})
+    return PageRequest(first=min(size, max_first), after=decode_cursor(after))
+
+
+def connection(
+    rows: Sequence[RowT],
+    request: PageRequest,
+    *,
+    key: Callable[[RowT], int],
+    node: Callable[[RowT], NodeT],
+    total: int,
+) -> Connection[NodeT]:
+    """A page from `rows`: the rows after the cursor, in order, fetched with one extra row to
+    learn whether there is a next page."""
+    page = rows[: request.first]
+    edges = [Edge(cursor=encode_cursor(key(row)), node=node(row)) for row in page]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(rows) > request.first,
+            has_previous_page=request.after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=total,
+    )

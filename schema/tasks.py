@@ -1,0 +1,268 @@
+"""Tasks, their steps and workspace files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.file_uploads import Upload
+from strawberry.scalars import JSON
+
+import models
+from resolvers import steps as step_cases
+from resolvers import tasks as task_cases
+from resolvers.downloads import download_url
+from resolvers.ids import encode_id
+from schema.info import Info
+from schema.knowledge import Chunk
+from schema.node import Node
+from schema.pagination import Connection, connection, page_request
+
+
+@strawberry.type(description="The tool a step chose, with its arguments and the reason.")
+class Action:
+    name: str
+    parameters: JSON
+    reasoning: str
+    final: bool = strawberry.field(description="True when the agent considers the task done.")
+
+
+@strawberry.type(description="A chunk of the knowledge base that a step relied on.")
+class Citation:
+    chunk: Chunk
+    score: float
+
+
+@strawberry.type(description="What a step's tool run gave.")
+class StepResult:
+    status: str = strawberry.field(description="ok, error, or waiting (a question for you).")
+    details: JSON | None
+    summary: str | None
+    error: str | None
+    message: str | None = strawberry.field(description="The answer, or the question asked.")
+    step_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def citations(self) -> list[Citation]:
+        rows = await models.Citation.filter(step_id=self.step_pk).prefetch_related(
+            "chunk__document"
+        )
+        return [Citation(chunk=Chunk.of(c.chunk, c.chunk.document), score=c.score) for c in rows]
+
+
+@strawberry.type(description="A file of a task's workspace.")
+class TaskDocument(Node):
+    task_id: strawberry.ID
+    filename: str
+    content_type: str
+    size: int
+    metadata: JSON
+    text: str | None = strawberry.field(description="The extracted text, when it is readable.")
+    download_url: str = strawberry.field(description="A signed link to the bytes (1 hour).")
+
+    @classmethod
+    def of(cls, document: models.TaskDocument, secret: str) -> TaskDocument:
+        return cls(
+            id=strawberry.ID(encode_id("TaskDocument", document.id)),
+            task_id=strawberry.ID(encode_id("Task", document.task_id)),
+            filename=document.filename,
+            content_type=document.content_type,
+            size=document.size,
+            metadata=JSON(document.metadata),
+            text=document.text,
+            download_url=download_url(secret, "TaskDocument", document.id),
+        )
+
+
+@strawberry.type(description="One step of a task: the input, the decision and its result.")
+class Step(Node):
+    index: int
+    input: str
+    action: Action
+    result: StepResult
+    created: datetime
+    task_pk: strawberry.Private[int]
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, step: models.Step) -> Step:
+        action: dict[str, Any] = step.action
+        result: dict[str, Any] = step.result
+        return cls(
+            id=strawberry.ID(encode_id("Step", step.id)),
+            index=step.index,
+            input=step.input,
+            action=Action(
+                name=action.get("name", ""),
+                parameters=JSON(action.get("parameters") or {}),
+                reasoning=action.get("reasoning", ""),
+                final=bool(action.get("final")),
+            ),
+            result=StepResult(
+                status=result.get("status", "error"),
+                details=result.get("details"),
+                summary=result.get("summary"),
+                error=result.get("error"),
+                message=result.get("message"),
+                step_pk=step.id,
+            ),
+            created=step.created,
+            task_pk=step.task_id,
+            pk=step.id,
+        )
+
+    @strawberry.field(description="The workspace files this step read or wrote.")
+    async def documents(self, info: Info) -> list[TaskDocument]:
+        rows = await models.TaskDocument.filter(step_links__step_id=self.pk).distinct()
+        secret = info.context.settings.jwt_secret
+        return [TaskDocument.of(row, secret) for row in rows]
+
+    @strawberry.field
+    async def task(self) -> Task:
+        return Task.of(await models.Task.get(id=self.task_pk))
+
+
+@strawberry.type(description="What a task's steps have cost so far.")
+class Usage:
+    tokens_in: int
+    tokens_out: int
+    milliseconds: int
+
+
+@strawberry.type(description="A request the agent works on, one step at a time.")
+class Task(Node):
+    title: str = strawberry.field(description="A short title made from the request.")
+    description: str = strawberry.field(description="The agent's running summary.")
+    request: str = strawberry.field(description="The first message.")
+    context: JSON = strawberry.field(description="The agent's key-value memory.")
+    created: datetime
+    completed: datetime | None = strawberry.field(description="When a step ended the task.")
+    step_count: int
+    usage: Usage
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, task: models.Task) -> Task:
+        return cls(
+            id=strawberry.ID(encode_id("Task", task.id)),
+            title=task.title,
+            description=task.description,
+            request=task.request,
+            context=JSON(task.context),
+            created=task.created,
+            completed=task.completed,
+            step_count=task.step_count,
+            usage=Usage(
+                tokens_in=task.tokens_in, tokens_out=task.tokens_out, milliseconds=task.agent_ms
+            ),
+            pk=task.id,
+        )
+
+    @strawberry.field(description="The steps, oldest first.")
+    async def steps(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Step]:
+        request = page_request(first, after, info.context.settings.limits.max_first)
+        query = models.Step.filter(task_id=self.pk).order_by("index")
+        if request.after is not None:
+            query = query.filter(index__gt=request.after)
+        rows = await query.limit(request.first + 1)
+        return connection(rows, request, key=lambda s: s.index, node=Step.of, total=self.step_count)
+
+    @strawberry.field(description="The files of the task's workspace.")
+    async def documents(self, info: Info) -> list[TaskDocument]:
+        rows = await models.TaskDocument.filter(task_id=self.pk).order_by("id")
+        secret = info.context.settings.jwt_secret
+        return [TaskDocument.of(row, secret) for row in rows]
+
+
+@strawberry.input(description="Which tasks to list.")
+class TaskFilter:
+    completed: bool | None = strawberry.field(default=None, description="Done, or not yet.")
+    text: str | None = strawberry.field(default=None, description="In the title or request.")
+
+
+@strawberry.input
+class CreateTaskInput:
+    message: str = strawberry.field(description="What the agent should do.")
+
+
+async def tasks_connection(
+    info: Info, first: int | None, after: str | None, filter: TaskFilter | None
+) -> Connection[Task]:
+    user = await info.context.viewer()
+    request = page_request(first, after, info.context.settings.limits.max_first)
+    chosen = filter or TaskFilter()
+    query = task_cases.tasks_query(user.id, completed=chosen.completed, text=chosen.text)
+    total = await query.count()
+    query = query.order_by("-id")
+    if request.after is not None:
+        query = query.filter(id__lt=request.after)
+    rows = await query.limit(request.first + 1)
+    return connection(rows, request, key=lambda t: t.id, node=Task.of, total=total)
+
+
+@strawberry.type
+class TaskQuery:
+    @strawberry.field(description="One of your tasks.")
+    async def task(self, info: Info, id: strawberry.ID) -> Task:
+        return Task.of(await task_cases.owned_task(info.context, id))
+
+    @strawberry.field(description="Your tasks, newest first.")
+    async def tasks(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: TaskFilter | None = None,
+    ) -> Connection[Task]:
+        return await tasks_connection(info, first, after, filter)
+
+    @strawberry.field(description="One file of one of your tasks' workspaces.")
+    async def task_document(
+        self, info: Info, task_id: strawberry.ID, id: strawberry.ID
+    ) -> TaskDocument:
+        document = await task_cases.task_document(info.context, task_id, id)
+        return TaskDocument.of(document, info.context.settings.jwt_secret)
+
+
+@strawberry.type
+class TaskMutation:
+    @strawberry.mutation(description="Record a new task; the agent is not called yet.")
+    async def create_task(self, info: Info, input: CreateTaskInput) -> Task:
+        return Task.of(await task_cases.create_task(info.context, input.message))
+
+    @strawberry.mutation(description="Progress the task by exactly one step, synchronously.")
+    async def step_task(
+        self, info: Info, task_id: strawberry.ID, message: str | None = None
+    ) -> Step:
+        return Step.of(await step_cases.step_task(info.context, task_id, message))
+
+    @strawberry.mutation(description="Add a file to the task's workspace.")
+    async def upload_task_document(
+        self, info: Info, task_id: strawberry.ID, file: Upload
+    ) -> TaskDocument:
+        document = await task_cases.upload_task_document(info.context, task_id, file)
+        return TaskDocument.of(document, info.context.settings.jwt_secret)
+
+
+@strawberry.type
+class TaskSubscription:
+    @strawberry.subscription(
+        description="The steps recorded so far, then each new step as it is recorded."
+    )
+    async def task_steps(self, info: Info, task_id: strawberry.ID) -> AsyncGenerator[Step, None]:
+        task = await task_cases.owned_task(info.context, task_id)
+        # Subscribe before reading what exists, so that no step falls in between.
+        async with info.context.services.events.subscribe(step_cases.task_topic(task.id)) as queue:
+            last_index = -1
+            for step in await models.Step.filter(task_id=task.id).order_by("index"):
+                last_index = step.index
+                yield Step.of(step)
+            while True:
+                recorded = await models.Step.get_or_none(id=await queue.get())
+                if recorded is not None and recorded.index > last_index:
+                    last_index = recorded.index
+                    yield Step.of(recorded)

@@ -1,0 +1,104 @@
+"""Durable ingestion: a worker killed mid-way is resumed by the next one without duplicating
+chunks, and a store that is down makes the job wait and retry; nothing is lost."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tests.fakes.openai_server import FakeOpenAI, hang
+from tests.fakes.weaviate import running_fake_weaviate
+from tests.support.processes import eventually, query, run_taskloom, start_taskloom, taskloom_env
+
+TEXT = "\n\n".join(
+    f"Section {n}. The harbour keeps {n} lighthouses and the keeper logs every ship that passes. "
+    * 8
+    for n in range(30)
+)
+
+
+async def _prepare(env, tmp_path) -> None:
+    assert (await run_taskloom(env, "migrate")).returncode == 0
+    created = await run_taskloom(
+        env, "createuser", "keeper", "--email", "keeper@example.org", "--password-stdin",
+        stdin="keeper password\n",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    source = tmp_path / "harbour.txt"
+    source.write_text(TEXT)
+    queued = await run_taskloom(env, "ingest", str(source), "--user", "keeper", "--queue-only")
+    assert queued.returncode == 0, queued.stderr
+
+
+async def _document(database_url):
+    (row,) = await query(database_url, "SELECT id, status, chunk_count, error FROM documents")
+    return row
+
+
+async def test_a_worker_killed_mid_way_is_resumed_without_duplicating_chunks(
+    fresh_database_url, tmp_path
+):
+    with FakeOpenAI(embedding_dimension=16) as fake:
+        env = taskloom_env(
+            tmp_path / "data", fresh_database_url,
+            TASKLOOM_EMBEDDER="openai", TASKLOOM_EMBEDDING_MODEL="fake-embedding",
+            TASKLOOM_EMBEDDING_DIMENSION="16", OPENAI_BASE_URL=fake.base_url,
+            OPENAI_API_KEY="test", TASKLOOM_INGESTION_LEASE="1",
+        )  # fmt: skip
+        await _prepare(env, tmp_path)
+        fake.queue_embeddings(hang())  # the first batch never comes back
+        first = await start_taskloom(env, "worker")
+
+        async def embedding_started() -> bool:
+            return bool(fake.embedding_requests())
+
+        await eventually(embedding_started)
+        first.kill()  # SIGKILL: no clean-up runs
+        await first.wait()
+        fake.release()
+        document_id, status, chunk_count, _ = await _document(fresh_database_url)
+        assert status == "embedding"
+        assert await query(fresh_database_url, "SELECT count(*) FROM ingestion_jobs") == [(1,)]
+
+        second = await run_taskloom(env, "worker", "--until-idle")
+        assert second.returncode == 0, second.stderr
+
+    document_id, status, chunk_count, error = await _document(fresh_database_url)
+    assert (status, error) == ("ready", None)
+    indexes = await query(
+        fresh_database_url, f'SELECT "index" FROM chunks WHERE document_id = {document_id}'
+    )
+    assert sorted(i for (i,) in indexes) == list(range(chunk_count))
+    assert chunk_count > 3
+    with sqlite3.connect(tmp_path / "data" / "index.sqlite3") as index:
+        (indexed,) = index.execute(
+            "SELECT count(*) FROM chunks WHERE document_id = ?", (document_id,)
+        ).fetchone()
+    assert indexed == chunk_count
+    assert await query(fresh_database_url, "SELECT count(*) FROM ingestion_jobs") == [(0,)]
+
+
+async def test_a_store_that_is_down_makes_the_job_wait_and_retry(fresh_database_url, tmp_path):
+    async with running_fake_weaviate() as weaviate:
+        await weaviate.stop()  # refuses connections until started again, on the same ports
+        env = taskloom_env(
+            tmp_path / "data", fresh_database_url,
+            TASKLOOM_EMBEDDER="wordllama", WEAVIATE_URL=weaviate.url,
+            WEAVIATE_GRPC_PORT=str(weaviate.grpc_port), TASKLOOM_INGESTION_BACKOFF="1",
+        )  # fmt: skip
+        await _prepare(env, tmp_path)
+        worker = await start_taskloom(env, "worker", "--until-idle")
+
+        async def waiting_to_retry() -> bool:
+            _, status, _, error = await _document(fresh_database_url)
+            return status == "queued" and error is not None and "retry" in error
+
+        await eventually(waiting_to_retry)
+        await weaviate.start()
+        await worker.wait()
+        assert worker.returncode == 0
+        _, status, chunk_count, error = await _document(fresh_database_url)
+        assert (status, error) == ("ready", None)
+        stored = sum(
+            len(weaviate.objects("TaskloomChunk", t)) for t in weaviate.tenants("TaskloomChunk")
+        )
+        assert stored == chunk_count > 0

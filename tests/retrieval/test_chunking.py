@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from retrieval.chunking import ChunkSpan, chunk_text, word_token_spans
+
+WORDS = st.sampled_from(
+    ["alpha", "beta", "gamma", "x", "déjà", "1234", "long-word", "a.b", "Mr.", "end.", "why?"]
+)
+SEPARATORS = st.sampled_from([" ", " ", " ", "  ", "\n", "\n\n", ". ", "! ", ", ", "\t"])
+TEXTS = st.lists(st.tuples(WORDS, SEPARATORS), max_size=400).map(
+    lambda pairs: "".join(word + sep for word, sep in pairs)
+)
+
+
+def assert_covers(text: str, chunks: list[ChunkSpan], max_tokens: int) -> None:
+    assert chunks[0].start == 0
+    assert chunks[-1].end == len(text)
+    for index, chunk in enumerate(chunks):
+        assert chunk.index == index
+        assert chunk.text == text[chunk.start : chunk.end]
+        assert chunk.token_count <= max_tokens
+        assert len(word_token_spans(chunk.text)) >= chunk.token_count
+    for before, after in itertools.pairwise(chunks):
+        assert before.start < after.start <= before.end  # in order, no gap
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    text=TEXTS,
+    max_tokens=st.integers(min_value=2, max_value=60),
+    overlap_share=st.floats(min_value=0.0, max_value=0.49),
+)
+def test_every_character_lands_in_a_chunk_in_order(
+    text: str, max_tokens: int, overlap_share: float
+) -> None:
+    overlap = min(int(max_tokens * overlap_share), max_tokens // 2 - 1) if max_tokens > 2 else 0
+    chunks = chunk_text(text, max_tokens=max_tokens, overlap_tokens=max(0, overlap))
+    if not text:
+        assert chunks == []
+        return
+    assert_covers(text, chunks, max_tokens)
+
+
+@settings(max_examples=50, deadline=None)
+@given(text=st.text(max_size=300))
+def test_any_unicode_text_is_covered(text: str) -> None:
+    chunks = chunk_text(text, max_tokens=8, overlap_tokens=2)
+    if text:
+        assert_covers(text, chunks, 8)
+
+
+def test_cuts_prefer_paragraphs_then_sentences() -> None:
+    first = "One two three four five six. Seven eight nine ten."
+    second = "Eleven twelve thirteen fourteen. Fifteen sixteen."
+    chunks = chunk_text(f"{first}\n\n{second}", max_tokens=16, overlap_tokens=0)
+    assert [c.text.strip() for c in chunks] == [first, second]
+    sentences = "Alpha beta gamma delta epsilon zeta eta. Theta iota kappa lambda mu nu xi omicron."
+    cut = chunk_text(sentences, max_tokens=12, overlap_tokens=0)[0]
+    assert cut.text == "Alpha beta gamma delta epsilon zeta eta. "
+
+
+def test_overlap_starts_at_a_sentence_when_one_is_near() -> None:
+    text = " ".join(f"Sentence number {n} ends here." for n in range(30))
+    chunks = chunk_text(text, max_tokens=20, overlap_tokens=8)
+    assert len(chunks) > 3
+    for chunk in chunks[1:]:
+        assert chunk.text.startswith("Sentence number")
+    starts = [c.start for c in chunks]
+    ends = [c.end for c in chunks]
+    assert any(s < e for s, e in zip(starts[1:], ends, strict=False))  # they do overlap
+
+
+def test_a_custom_tokenizer_sets_the_count() -> None:
+    def characters(text: str) -> list[tuple[int, int]]:
+        return [(i, i + 1) for i, ch in enumerate(text) if not ch.isspace()]
+
+    chunks = chunk_text(
+        "abcdefghij klmnopqrst", max_tokens=10, overlap_tokens=0, token_spans=characters
+    )
+    assert [c.text for c in chunks] == ["abcdefghij ", "klmnopqrst"]
+    assert [c.token_count for c in chunks] == [10, 10]
+
+
+def test_short_text_is_one_chunk_and_whitespace_is_kept() -> None:
+    assert chunk_text("  Hello world.  ") == [ChunkSpan(0, 0, 16, "  Hello world.  ", 3)]
+    assert chunk_text("   ") == [ChunkSpan(0, 0, 3, "   ", 0)]
+    assert chunk_text("") == []
+
+
+@pytest.mark.parametrize(("max_tokens", "overlap"), [(1, 0), (10, 5), (10, -1)])
+def test_bad_sizes_are_refused(max_tokens: int, overlap: int) -> None:
+    with pytest.raises(ValueError):
+        chunk_text("some text", max_tokens=max_tokens, overlap_tokens=overlap)
+
+
+def test_text_without_spaces_is_still_cut_between_tokens() -> None:
+    text = "x" * 50 + "." * 50
+    chunks = chunk_text(text, max_tokens=10, overlap_tokens=2)
+    assert_covers(text, chunks, 10)
+    assert re.fullmatch(r"x{50}\.{9}", chunks[0].text)
