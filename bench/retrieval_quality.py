@@ -18,11 +18,18 @@ import json
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from retrieval.chunking import chunk_text
+from retrieval.chunking import (
+    DEFAULT_CONTEXT_CHARS,
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_OVERLAP_TOKENS,
+    chunk_text,
+    context_window,
+)
 from retrieval.embedders import make_embedder
 from retrieval.evaluation import dedupe_keep_order, mean, ndcg_at_k, recall_at_k
 from retrieval.fusion import FusionMethod
@@ -32,6 +39,7 @@ from retrieval.stores.embedded import EmbeddedStore
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
 FALLBACK_DATA = Path("/work/shared/data/scifact")
 OWNER = 1
+RECALL_DEPTH = 300  # chunks read to rank 100 documents
 
 
 def load(
@@ -61,14 +69,17 @@ def embed_cached(embedder, texts: list[str], use_cache: bool) -> tuple[np.ndarra
     return vectors, elapsed
 
 
-def chunk_corpus(corpus, embedder, max_tokens: int, overlap: int):
+def chunk_corpus(corpus, embedder, max_tokens: int, overlap: int, context: int):
+    """(chunk_id, doc index, title, chunk text, keyword context) for every chunk."""
     spans = getattr(embedder, "token_spans", None)
-    chunks: list[tuple[int, int, str, str]] = []  # (chunk_id, doc index, title, text)
+    chunks: list[tuple[int, int, str, str, str]] = []
     for doc_index, doc in enumerate(corpus):
+        text = doc["text"]
         for piece in chunk_text(
-            doc["text"], max_tokens=max_tokens, overlap_tokens=overlap, token_spans=spans
+            text, max_tokens=max_tokens, overlap_tokens=overlap, token_spans=spans
         ):
-            chunks.append((len(chunks) + 1, doc_index, doc["title"], piece.text))
+            around = context_window(text, piece, context) if context else ""
+            chunks.append((len(chunks) + 1, doc_index, doc["title"], piece.text, around))
     return chunks
 
 
@@ -78,23 +89,33 @@ async def ingest(store: EmbeddedStore, chunks, vectors: np.ndarray) -> float:
     for begin in range(0, len(chunks), batch):
         await store.upsert(
             [
-                IndexedChunk(cid, doc_index + 1, OWNER, text, vectors[begin + i], title=title)
-                for i, (cid, doc_index, title, text) in enumerate(chunks[begin : begin + batch])
+                IndexedChunk(
+                    cid, doc_index + 1, OWNER, text, vectors[begin + i], title=title, context=around
+                )
+                for i, (cid, doc_index, title, text, around) in enumerate(
+                    chunks[begin : begin + batch]
+                )
             ]
         )
     return time.perf_counter() - started
 
 
 async def evaluate(store, corpus, queries, qrels, query_vectors, mode: SearchMode, alpha):
+    """Chunk hits become documents by their best chunk, so a search must read more chunks than
+    the documents it ranks: nDCG@10 from 100 chunks (the store's default candidate depth, so the
+    order is the one a search of limit 10 gets), recall@100 from 300."""
     ndcgs, recalls, latencies = [], [], []
     for query, vector in zip(queries, query_vectors, strict=True):
+        relevant = qrels[query["_id"]]
         request = SearchRequest(OWNER, query["text"], vector, limit=100, mode=mode, alpha=alpha)
         started = time.perf_counter()
         hits = await store.search(request)
         latencies.append(time.perf_counter() - started)
         ranked = dedupe_keep_order(corpus[hit.document_id - 1]["_id"] for hit in hits)
-        ndcgs.append(ndcg_at_k(ranked, qrels[query["_id"]], 10))
-        recalls.append(recall_at_k(ranked, qrels[query["_id"]], 100))
+        ndcgs.append(ndcg_at_k(ranked, relevant, 10))
+        deep = await store.search(replace(request, limit=RECALL_DEPTH))
+        ranked = dedupe_keep_order(corpus[hit.document_id - 1]["_id"] for hit in deep)
+        recalls.append(recall_at_k(ranked, relevant, 100))
     return mean(ndcgs), mean(recalls), statistics.median(latencies) * 1000
 
 
@@ -103,8 +124,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=DATA if DATA.exists() else FALLBACK_DATA)
     parser.add_argument("--embedder", default="minilm", choices=["minilm", "wordllama"])
     parser.add_argument("--model-cache", type=Path, default=Path(tempfile.gettempdir()) / "minilm")
-    parser.add_argument("--max-tokens", type=int, default=200)
-    parser.add_argument("--overlap", type=int, default=32)
+    parser.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS)
+    parser.add_argument("--overlap", type=int, default=DEFAULT_OVERLAP_TOKENS)
+    parser.add_argument(
+        "--context", type=int, default=DEFAULT_CONTEXT_CHARS, help="0: index the chunk alone"
+    )
     parser.add_argument(
         "--fusion", default="relative_score", choices=[m.value for m in FusionMethod]
     )
@@ -120,9 +144,9 @@ async def run(args: argparse.Namespace) -> None:
     options = {"cache_dir": args.model_cache} if args.embedder == "minilm" else {}
     embedder = make_embedder(args.embedder, **options)
     started = time.perf_counter()
-    chunks = chunk_corpus(corpus, embedder, args.max_tokens, args.overlap)
+    chunks = chunk_corpus(corpus, embedder, args.max_tokens, args.overlap, args.context)
     chunking = time.perf_counter() - started
-    embed_texts = [f"{title}\n{text}" for _cid, _doc, title, text in chunks]
+    embed_texts = [f"{title}\n{text}" for _cid, _doc, title, text, _around in chunks]
     vectors, embedding = await asyncio.to_thread(
         embed_cached, embedder, embed_texts, not args.no_cache
     )
@@ -143,7 +167,8 @@ async def run(args: argparse.Namespace) -> None:
         print(
             f"embedder {embedder.model_id}, fusion {args.fusion}, alpha {store.alpha}, "
             f"candidates {args.candidates}, title weight {args.title_weight}, "
-            f"chunks of {args.max_tokens} tokens (overlap {args.overlap})"
+            f"chunks of {args.max_tokens} tokens (overlap {args.overlap}), "
+            f"keyword context {args.context} characters"
         )
         embed_note = f"{embedding:.1f} s" if embedding else "cached"
         rate = f", {len(chunks) / embedding:.0f} chunks/s" if embedding else ""

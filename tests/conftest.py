@@ -21,7 +21,8 @@ import httpx
 import pytest
 from tortoise import Tortoise, connections
 
-from gateway.app import build_services, create_app
+from gateway.app import create_app
+from gateway.services import build_services
 from gateway.settings import Settings
 from models.migrate import apply_migrations
 from tests.support.live_server import LiveServer

@@ -36,6 +36,10 @@ class IndexedChunk:
     vector: Vector
     # The document's title (and description, if wanted): keyword search weighs it above the text.
     title: str = ""
+    # When given, keyword search indexes this instead of `text`: the chunk with its surroundings
+    # (`retrieval.chunking.context_window`), so a small chunk, sharp for its vector, is still
+    # found by the words around it. The vector always comes from the chunk alone.
+    context: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     document_id INTEGER NOT NULL,
     owner_id INTEGER NOT NULL,
     title TEXT NOT NULL,
-    body TEXT NOT NULL,
+    body TEXT NOT NULL,  -- what keyword search indexed: the chunk's context, else its text
     vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_by_owner ON chunks (owner_id, document_id);
@@ -197,13 +197,23 @@ class EmbeddedStore:
             db.executemany(
                 "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (c.chunk_id, c.document_id, c.owner_id, c.title, c.text, v.tobytes())
+                    (
+                        c.chunk_id,
+                        c.document_id,
+                        c.owner_id,
+                        c.title,
+                        c.context or c.text,
+                        v.tobytes(),
+                    )
                     for c, v in zip(chunks, vectors, strict=True)
                 ],
             )
             db.executemany(
                 "INSERT INTO chunk_fts (rowid, title, body, owner) VALUES (?, ?, ?, ?)",
-                [(c.chunk_id, c.title, c.text, owner_token(c.owner_id)) for c in chunks],
+                [
+                    (c.chunk_id, c.title, c.context or c.text, owner_token(c.owner_id))
+                    for c in chunks
+                ],
             )
         for owner in {c.owner_id for c in chunks} & self._owners.keys():
             mine = [i for i, c in enumerate(chunks) if c.owner_id == owner]

@@ -1,0 +1,39 @@
+"""Counts the SQL statements Tortoise sends, through its own debug log (no patching)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_LOGGER = logging.getLogger("tortoise.db_client")
+_NOT_QUERIES = ("Created connection pool", "Closed connection pool", "Created connection")
+
+
+class QueryCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = str(record.msg)
+        if not message.startswith(_NOT_QUERIES):
+            args = record.args
+            self.statements.append(str(args[0]) if isinstance(args, tuple) and args else message)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_queries() -> Iterator[QueryCounter]:
+    counter = QueryCounter()
+    previous_level = _LOGGER.level
+    _LOGGER.addHandler(counter)
+    _LOGGER.setLevel(logging.DEBUG)
+    try:
+        yield counter
+    finally:
+        _LOGGER.removeHandler(counter)
+        _LOGGER.setLevel(previous_level)
