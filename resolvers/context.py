@@ -11,6 +11,7 @@ from models import User
 from resolvers.errors import Unauthenticated
 from resolvers.events import EventBus
 from resolvers.ingestion import IngestionWorker
+from resolvers.loaders import Loaders
 from resolvers.passwords import DummyHash
 from resolvers.storage import BlobStore
 from resolvers.tokens import InvalidToken, read_token
@@ -42,7 +43,7 @@ class RequestContext:
     services: Services
     token: str | None = None
     client_address: str = "unknown"
-    loaders: dict[str, Any] = field(default_factory=dict)
+    loaders: Loaders = field(default_factory=Loaders)
     # Set by the WebSocket transport from the `connection_init` payload.
     connection_params: dict[str, Any] | None = None
     _viewer: User | None = None

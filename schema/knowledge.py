@@ -42,6 +42,7 @@ class Document(Node):
     error: str | None = strawberry.field(description="Why ingestion failed or is waiting.")
     chunk_count: int
     pk: strawberry.Private[int]
+    model: strawberry.Private[models.KnowledgeDocument]
 
     @classmethod
     def of(cls, document: models.KnowledgeDocument) -> Document:
@@ -56,6 +57,7 @@ class Document(Node):
             error=document.error,
             chunk_count=document.chunk_count,
             pk=document.id,
+            model=document,
         )
 
     @strawberry.field(description="The chunks in document order.")
@@ -63,16 +65,14 @@ class Document(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Chunk]:
         request = page_request(first, after, info.context.settings.limits.max_first)
-        query = models.Chunk.filter(document_id=self.pk).order_by("index")
-        if request.after is not None:
-            query = query.filter(index__gt=request.after)
-        rows = await query.limit(request.first + 1)
-        document = await models.KnowledgeDocument.get(id=self.pk)
+        rows = await info.context.loaders.chunks_page.load(
+            (self.pk, request.first + 1, request.after)
+        )
         return connection(
             rows,
             request,
             key=lambda chunk: chunk.index,
-            node=lambda chunk: Chunk.of(chunk, document),
+            node=lambda chunk: Chunk.of(chunk, self.model),
             total=self.chunk_count,
         )
 

@@ -45,10 +45,8 @@ class StepResult:
     step_pk: strawberry.Private[int]
 
     @strawberry.field
-    async def citations(self) -> list[Citation]:
-        rows = await models.Citation.filter(step_id=self.step_pk).prefetch_related(
-            "chunk__document"
-        )
+    async def citations(self, info: Info) -> list[Citation]:
+        rows = await info.context.loaders.citations_by_step.load(self.step_pk)
         return [Citation(chunk=Chunk.of(c.chunk, c.chunk.document), score=c.score) for c in rows]
 
 
@@ -115,13 +113,15 @@ class Step(Node):
 
     @strawberry.field(description="The workspace files this step read or wrote.")
     async def documents(self, info: Info) -> list[TaskDocument]:
-        rows = await models.TaskDocument.filter(step_links__step_id=self.pk).distinct()
+        rows = await info.context.loaders.documents_by_step.load(self.pk)
         secret = info.context.settings.jwt_secret
         return [TaskDocument.of(row, secret) for row in rows]
 
     @strawberry.field
-    async def task(self) -> Task:
-        return Task.of(await models.Task.get(id=self.task_pk))
+    async def task(self, info: Info) -> Task:
+        task = await info.context.loaders.task_by_id.load(self.task_pk)
+        assert task is not None  # a step's task exists while the step does
+        return Task.of(task)
 
 
 @strawberry.type(description="What a task's steps have cost so far.")
@@ -165,15 +165,14 @@ class Task(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Step]:
         request = page_request(first, after, info.context.settings.limits.max_first)
-        query = models.Step.filter(task_id=self.pk).order_by("index")
-        if request.after is not None:
-            query = query.filter(index__gt=request.after)
-        rows = await query.limit(request.first + 1)
+        rows = await info.context.loaders.steps_page.load(
+            (self.pk, request.first + 1, request.after)
+        )
         return connection(rows, request, key=lambda s: s.index, node=Step.of, total=self.step_count)
 
     @strawberry.field(description="The files of the task's workspace.")
     async def documents(self, info: Info) -> list[TaskDocument]:
-        rows = await models.TaskDocument.filter(task_id=self.pk).order_by("id")
+        rows = await info.context.loaders.task_documents_by_task.load(self.pk)
         secret = info.context.settings.jwt_secret
         return [TaskDocument.of(row, secret) for row in rows]
 

@@ -137,3 +137,18 @@ async def test_task_steps_subscription_streams_each_recorded_step(model, server)
         second = await anext(updates)
     assert first["data"]["taskSteps"] == {"index": 0, "action": {"name": "list_documents"}}
     assert second["data"]["taskSteps"] == {"index": 1, "action": {"name": "finish"}}
+
+
+async def test_a_model_that_never_finishes_is_stopped_within_max_steps(app_with):
+    with FakeOpenAI() as fake:
+        agent = AgentSettings(
+            model="fake-model", base_url=fake.base_url, api_key="test",
+            model_timeout_seconds=1, model_retries=0, max_steps=3,
+        )  # fmt: skip
+        async with await app_with(agent=agent) as http:
+            user = await register(http)
+            task_id = await _task(http, user)
+            fake.queue_chat(*[tool_call("list_documents", {}) for _ in range(10)])
+            steps = [await _step(http, user, task_id) for _ in range(3)]
+    assert [s["action"]["final"] for s in steps] == [False, False, True]
+    assert steps[-1]["result"]["status"] == "ok"
