@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
@@ -45,6 +46,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
             except Unauthenticated:
                 raise ConnectionRejectionError({"code": "UNAUTHENTICATED"}) from None
         return await super().on_ws_connect(context)
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET carrying only a persisted query's hash is an API call, not a browser visit.
+        if "extensions" in request.query_params:
+            return False
+        return super().should_render_graphql_ide(request)
 
     def encode_json(self, data: Any) -> bytes:
         return orjson.dumps(data)

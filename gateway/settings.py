@@ -41,6 +41,7 @@ class GraphQLLimits:
     max_aliases: int = 30
     max_tokens: int = 5000
     max_first: int = 100
+    max_cost: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,7 @@ class Settings:
                 max_aliases=_int(env, "TASKLOOM_MAX_ALIASES", 30, minimum=0),
                 max_tokens=_int(env, "TASKLOOM_MAX_TOKENS", 5000, minimum=100),
                 max_first=_int(env, "TASKLOOM_MAX_FIRST", 100, minimum=1),
+                max_cost=_int(env, "TASKLOOM_MAX_COST", 100_000, minimum=1),
             ),
             retrieval=_retrieval_settings(env),
             agent=_agent_settings(env),

@@ -23,16 +23,43 @@ from schema.accounts import AccountMutation, AccountQuery
 from schema.errors import log_unexpected, shape_error
 from schema.knowledge import KnowledgeMutation, KnowledgeQuery, KnowledgeSubscription
 from schema.limits import limits_rule
+from schema.nodes import NodeQuery
+from schema.persisted import PersistedQueries
 from schema.tasks import TaskMutation, TaskQuery, TaskSubscription
 
-Query = merge_types("Query", (AccountQuery, TaskQuery, KnowledgeQuery))
+Query = merge_types("Query", (AccountQuery, NodeQuery, TaskQuery, KnowledgeQuery))
 Mutation = merge_types("Mutation", (AccountMutation, TaskMutation, KnowledgeMutation))
 Subscription = merge_types("Subscription", (TaskSubscription, KnowledgeSubscription))
 
 
 class TaskloomSchema(strawberry.Schema):
-    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
-        result = await super().execute(*args, **kwargs)
+    persisted: PersistedQueries
+
+    async def execute(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Any = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        extension = (operation_extensions or {}).get("persistedQuery")
+        if extension is not None:
+            try:
+                query = self.persisted.resolve(query, extension)
+            except GraphQLError as error:
+                return ExecutionResult(data=None, errors=[error])
+        result = await super().execute(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            allowed_operation_types=allowed_operation_types,
+            operation_extensions=operation_extensions,
+        )
         if result.errors:
             result.errors = [shape_error(error) for error in result.errors]
         return result
@@ -69,6 +96,8 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return TaskloomSchema(
+    schema = TaskloomSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )
+    schema.persisted = PersistedQueries()
+    return schema

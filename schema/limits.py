@@ -1,8 +1,11 @@
-"""Abuse limits checked before anything runs: depth and aliases, with fragments expanded (a
-fragment spread five times counts five times), so a small document cannot hide a huge query.
+"""Abuse limits checked before anything runs: depth, aliases and cost, with fragments expanded
+(a fragment spread five times counts five times), so a small document cannot hide a huge query.
 
-Fragments are measured once each (memoised), so measuring stays linear in the document even when
-expansion would be exponential.
+Cost estimates how many objects a request may produce: each object-typed field costs one, times
+the size of the lists above it (`first`/`limit` when given, the maximum when it comes from a
+variable, the argument's default otherwise, and a guess for lists without a size). Fragments are
+measured once per parent type (memoised), so measuring stays linear in the document even when
+expanding it would be exponential.
 """
 
 from __future__ import annotations
@@ -14,67 +17,131 @@ from graphql import (
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLOutputType,
     InlineFragmentNode,
+    IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+    is_composite_type,
 )
 
 from gateway.settings import GraphQLLimits
+
+SIZE_ARGUMENTS = ("first", "limit")
+UNSIZED_LIST_GUESS = 5
 
 
 @dataclass(frozen=True, slots=True)
 class Measure:
     depth: int = 0
     aliases: int = 0
+    cost: int = 0
 
 
 class _Measurer:
-    def __init__(self, context: ValidationContext) -> None:
+    def __init__(self, context: ValidationContext, limits: GraphQLLimits) -> None:
         self._context = context
-        self._fragments: dict[str, Measure] = {}
+        self._limits = limits
+        self._fragments: dict[tuple[str, str], Measure] = {}
         self._visiting: set[str] = set()
 
-    def selection_set(self, selection_set: SelectionSetNode | None) -> Measure:
-        depth = aliases = 0
+    def selection_set(
+        self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None
+    ) -> Measure:
+        depth = aliases = cost = 0
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                inner = self.selection_set(selection.selection_set)
-                # Introspection (GraphiQL's schema query is deep) can be switched off instead.
+                inner, field_cost = self._field(selection, parent)
                 if not selection.name.value.startswith("__"):
                     depth = max(depth, 1 + inner.depth)
                 aliases += inner.aliases + (1 if selection.alias else 0)
-            elif isinstance(selection, InlineFragmentNode):
-                inner = self.selection_set(selection.selection_set)
-                depth, aliases = max(depth, inner.depth), aliases + inner.aliases
+                cost += field_cost
+                continue
+            if isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self._type(condition.name.value) if condition else parent
+                inner = self.selection_set(selection.selection_set, target)
             elif isinstance(selection, FragmentSpreadNode):
                 inner = self.fragment(selection.name.value)
-                depth, aliases = max(depth, inner.depth), aliases + inner.aliases
-        return Measure(depth, aliases)
+            else:
+                continue
+            depth, aliases, cost = (
+                max(depth, inner.depth),
+                aliases + inner.aliases,
+                cost + inner.cost,
+            )
+        return Measure(depth, aliases, cost)
+
+    def _field(self, node: FieldNode, parent: GraphQLNamedType | None) -> tuple[Measure, int]:
+        field_type: GraphQLOutputType | None = None
+        if isinstance(parent, GraphQLObjectType) or hasattr(parent, "fields"):
+            definition = parent.fields.get(node.name.value)  # type: ignore[union-attr]
+            field_type = definition.type if definition is not None else None
+        child = get_named_type(field_type) if field_type is not None else None
+        inner = self.selection_set(node.selection_set, child)
+        if field_type is None or not is_composite_type(get_named_type(field_type)):
+            return inner, 0
+        return inner, self._size(node, parent, field_type) * (1 + inner.cost)
+
+    def _size(self, node: FieldNode, parent: Any, field_type: GraphQLOutputType) -> int:
+        for argument in node.arguments or ():
+            if argument.name.value in SIZE_ARGUMENTS:
+                if isinstance(argument.value, IntValueNode):
+                    return max(int(argument.value.value), 1)
+                if isinstance(argument.value, VariableNode):
+                    return self._limits.max_first
+        definition = parent.fields.get(node.name.value)
+        for name in SIZE_ARGUMENTS:
+            if definition is not None and name in definition.args:
+                default = definition.args[name].default_value
+                return default if isinstance(default, int) else 20
+        if node.name.value == "edges":
+            return 1  # the connection above was already sized by its `first`
+        if isinstance(get_nullable_type(field_type), GraphQLList):
+            return UNSIZED_LIST_GUESS
+        return 1
+
+    def _type(self, name: str) -> GraphQLNamedType | None:
+        return self._context.schema.get_type(name)
 
     def fragment(self, name: str) -> Measure:
-        if name in self._fragments:
-            return self._fragments[name]
         definition = self._context.get_fragment(name)
         # A cycle is reported by graphql-core's own NoFragmentCycles rule.
         if definition is None or name in self._visiting:
             return Measure()
+        key = (name, definition.type_condition.name.value)
+        if key in self._fragments:
+            return self._fragments[key]
         self._visiting.add(name)
-        measure = self.selection_set(definition.selection_set)
+        measure = self.selection_set(definition.selection_set, self._type(key[1]))
         self._visiting.discard(name)
-        self._fragments[name] = measure
+        self._fragments[key] = measure
         return measure
 
 
 def limits_rule(limits: GraphQLLimits) -> type[ValidationRule]:
     class DocumentLimits(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            measure = _Measurer(self.context).selection_set(node.selection_set)
+            root = self.context.schema.get_root_type(node.operation)
+            measure = _Measurer(self.context, limits).selection_set(node.selection_set, root)
             if measure.depth > limits.max_depth:
                 self._reject(node, f"Query depth {measure.depth} exceeds {limits.max_depth}")
             if measure.aliases > limits.max_aliases:
                 self._reject(node, f"{measure.aliases} aliases exceed {limits.max_aliases}")
+            if measure.cost > limits.max_cost:
+                self._reject(
+                    node,
+                    f"The query may produce {measure.cost} objects, more than {limits.max_cost}; "
+                    "ask for smaller pages",
+                )
 
         def _reject(self, node: OperationDefinitionNode, message: str) -> None:
             self.report_error(GraphQLError(message, node, extensions={"code": "BAD_REQUEST"}))

@@ -27,7 +27,7 @@ async def _nested_read_queries(client, tasks: int) -> tuple[int, dict]:
     with count_queries() as counter:
         result = await graphql(client, NESTED, headers=user["headers"])
     assert "errors" not in result, result
-    return counter.count, result
+    return counter.count_excluding("ingestion_jobs"), result
 
 
 async def test_the_nested_read_costs_the_same_for_1_and_100_tasks(client):

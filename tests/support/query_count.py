@@ -25,6 +25,11 @@ class QueryCounter(logging.Handler):
     def count(self) -> int:
         return len(self.statements)
 
+    def count_excluding(self, table: str) -> int:
+        """Statements that do not touch `table` (the background ingestion worker polls its job
+        table from the same process, at moments a request cannot control)."""
+        return sum(1 for statement in self.statements if f'"{table}"' not in statement)
+
 
 @contextmanager
 def count_queries() -> Iterator[QueryCounter]:

@@ -1,0 +1,77 @@
+"""`node(id:)`: any object by its global id, if it is yours."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import strawberry
+
+import models
+from resolvers.context import RequestContext
+from resolvers.ids import decode_id
+from schema.info import Info
+from schema.knowledge import Chunk, Document
+from schema.node import Node
+from schema.tasks import Step, Task, TaskDocument
+from schema.user import User
+
+
+async def _user(context: RequestContext, pk: int) -> Node | None:
+    viewer = await context.viewer()
+    return User.of(viewer) if pk == viewer.id else None
+
+
+async def _task(context: RequestContext, pk: int) -> Node | None:
+    task = await context.loaders.task_by_id.load(pk)
+    viewer = await context.viewer()
+    return Task.of(task) if task is not None and task.owner_id == viewer.id else None
+
+
+async def _step(context: RequestContext, pk: int) -> Node | None:
+    viewer = await context.viewer()
+    step = await models.Step.get_or_none(id=pk, task__owner_id=viewer.id)
+    return Step.of(step) if step is not None else None
+
+
+async def _task_document(context: RequestContext, pk: int) -> Node | None:
+    viewer = await context.viewer()
+    document = await models.TaskDocument.get_or_none(id=pk, task__owner_id=viewer.id)
+    return TaskDocument.of(document, context.settings.jwt_secret) if document else None
+
+
+async def _document(context: RequestContext, pk: int) -> Node | None:
+    document = await context.loaders.document_by_id.load(pk)
+    viewer = await context.viewer()
+    return (
+        Document.of(document) if document is not None and document.owner_id == viewer.id else None
+    )
+
+
+async def _chunk(context: RequestContext, pk: int) -> Node | None:
+    viewer = await context.viewer()
+    chunk = await models.Chunk.get_or_none(id=pk, document__owner_id=viewer.id).prefetch_related(
+        "document"
+    )
+    return Chunk.of(chunk, chunk.document) if chunk is not None else None
+
+
+RESOLVERS: dict[str, Callable[[RequestContext, int], Awaitable[Node | None]]] = {
+    "User": _user,
+    "Task": _task,
+    "Step": _step,
+    "TaskDocument": _task_document,
+    "Document": _document,
+    "Chunk": _chunk,
+}
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Any of your objects by its global id; null if none is.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        decoded = decode_id(id)
+        if decoded is None or decoded[0] not in RESOLVERS:
+            await info.context.viewer()  # an anonymous caller learns nothing either way
+            return None
+        kind, pk = decoded
+        return await RESOLVERS[kind](info.context, pk)
