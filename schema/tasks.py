@@ -58,7 +58,12 @@ class TaskDocument(Node):
     size: int
     metadata: JSON
     text: str | None = strawberry.field(description="The extracted text, when it is readable.")
-    download_url: str = strawberry.field(description="A signed link to the bytes (1 hour).")
+    pk: strawberry.Private[int]
+    secret: strawberry.Private[str]
+
+    @strawberry.field(description="A signed link to the bytes, valid for an hour.")
+    def download_url(self) -> str:
+        return download_url(self.secret, "TaskDocument", self.pk)
 
     @classmethod
     def of(cls, document: models.TaskDocument, secret: str) -> TaskDocument:
@@ -70,7 +75,8 @@ class TaskDocument(Node):
             size=document.size,
             metadata=JSON(document.metadata),
             text=document.text,
-            download_url=download_url(secret, "TaskDocument", document.id),
+            pk=document.id,
+            secret=secret,
         )
 
 
