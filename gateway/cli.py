@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -147,6 +148,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Configured first, so that a library calling basicConfig at import (wordllama does, at
+    # INFO) cannot flood the output.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     arguments = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()

@@ -26,7 +26,7 @@ class KnowledgeDocument(Model):
     )
     owner_id: int
     filename = fields.CharField(max_length=255)
-    title = fields.CharField(max_length=200)
+    title = fields.CharField(max_length=500)
     description = fields.TextField()
     content_type = fields.CharField(max_length=100)
     size = fields.BigIntField()

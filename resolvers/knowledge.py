@@ -16,7 +16,7 @@ from resolvers.ingestion import document_topic
 from resolvers.uploads import receive_file, release_blob
 from retrieval.stores.base import SearchMode, StoreUnavailable
 
-TITLE_MAX = 200
+TITLE_MAX = 500
 DESCRIPTION_MAX = 2000
 QUERY_MAX = 1000
 SEARCH_LIMIT_MAX = 100

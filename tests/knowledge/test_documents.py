@@ -155,7 +155,7 @@ async def test_a_long_document_is_cut_into_ordered_chunks_covering_the_text(clie
         ({"title": "t"}, {"description"}),
         ({}, {"title", "description"}),
         ({"title": "   ", "description": "d"}, {"title"}),
-        ({"title": "t" * 201, "description": "d"}, {"title"}),
+        ({"title": "t" * 501, "description": "d"}, {"title"}),
         ({"title": "t", "description": "d" * 2001}, {"description"}),
     ],
 )
