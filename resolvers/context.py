@@ -44,6 +44,7 @@ class RequestContext:
     token: str | None = None
     client_address: str = "unknown"
     loaders: Loaders = field(default_factory=Loaders)
+    lookahead: dict[Any, bool] = field(default_factory=dict)
     # Set by the WebSocket transport from the `connection_init` payload.
     connection_params: dict[str, Any] | None = None
     _viewer: User | None = None

@@ -7,9 +7,10 @@ Pages per parent (`steps(first: 20)` on each of 50 tasks) are one windowed query
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from typing import Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
 from tortoise import connections
@@ -25,11 +26,48 @@ M = TypeVar("M", bound=Model)
 PageKey = tuple[int, int, int | None]
 
 
+class ManyLoader(Generic[K, V]):
+    """Batches every `load_many` made in one turn of the event loop into one fetch, with one
+    future per call rather than per key: a nested read asks for thousands of keys at once."""
+
+    def __init__(self, fetch: Callable[[list[K]], Awaitable[Sequence[V]]]) -> None:
+        self._fetch = fetch
+        self._pending: list[tuple[list[K], asyncio.Future[list[V]]]] = []
+        self._cache: dict[K, V] = {}
+
+    def load_many(self, keys: Iterable[K]) -> asyncio.Future[list[V]]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[V]] = loop.create_future()
+        self._pending.append((list(keys), future))
+        if len(self._pending) == 1:
+            loop.call_soon(lambda: loop.create_task(self._dispatch()))
+        return future
+
+    async def load(self, key: K) -> V:
+        return (await self.load_many([key]))[0]
+
+    async def _dispatch(self) -> None:
+        batch, self._pending = self._pending, []
+        wanted = list(dict.fromkeys(k for keys, _ in batch for k in keys if k not in self._cache))
+        try:
+            if wanted:
+                self._cache.update(zip(wanted, await self._fetch(wanted), strict=True))
+        except Exception as error:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for keys, future in batch:
+            if not future.done():
+                future.set_result([self._cache[key] for key in keys])
+
+
 class Loaders:
     """The loaders of one request, made on first use."""
 
     def __init__(self) -> None:
         self._made: dict[str, DataLoader[Any, Any]] = {}
+        self._many: dict[str, ManyLoader[Any, Any]] = {}
 
     def _get(
         self, name: str, load: Callable[[list[Any]], Awaitable[Sequence[Any]]]
@@ -54,17 +92,24 @@ class Loaders:
     def chunks_page(self) -> DataLoader[PageKey, list[Chunk]]:
         return self._get("chunks_page", _pages(Chunk, "chunks", "document_id", "index"))
 
-    @property
-    def task_documents_by_task(self) -> DataLoader[int, list[TaskDocument]]:
-        return self._get("task_documents_by_task", _task_documents_by_task)
+    def _get_many(
+        self, name: str, fetch: Callable[[list[Any]], Awaitable[Sequence[Any]]]
+    ) -> ManyLoader[Any, Any]:
+        if name not in self._many:
+            self._many[name] = ManyLoader(fetch)
+        return self._many[name]
 
     @property
-    def documents_by_step(self) -> DataLoader[int, list[TaskDocument]]:
-        return self._get("documents_by_step", _documents_by_step)
+    def task_documents_by_task(self) -> ManyLoader[int, list[TaskDocument]]:
+        return self._get_many("task_documents_by_task", _task_documents_by_task)
 
     @property
-    def citations_by_step(self) -> DataLoader[int, list[Citation]]:
-        return self._get("citations_by_step", _citations_by_step)
+    def documents_by_step(self) -> ManyLoader[int, list[TaskDocument]]:
+        return self._get_many("documents_by_step", _documents_by_step)
+
+    @property
+    def citations_by_step(self) -> ManyLoader[int, list[Citation]]:
+        return self._get_many("citations_by_step", _citations_by_step)
 
 
 def _by_id(model: type[M]) -> Callable[[list[int]], Awaitable[list[M | None]]]:
@@ -82,8 +127,15 @@ def _grouped(rows: Sequence[V], key: Callable[[V], K], keys: Sequence[K]) -> lis
     return [groups.get(k, []) for k in keys]
 
 
+# Workspace files without their timestamps, which nothing shows and which cost a parse each.
+TASK_DOCUMENT_COLUMNS = (
+    "id", "task_id", "filename", "content_type", "size", "sha256", "metadata", "text",
+)  # fmt: skip
+
+
 async def _task_documents_by_task(task_ids: list[int]) -> list[list[TaskDocument]]:
-    rows = await TaskDocument.filter(task_id__in=task_ids).order_by("id")
+    query = TaskDocument.filter(task_id__in=task_ids).only(*TASK_DOCUMENT_COLUMNS)
+    rows = await query.order_by("id")
     return _grouped(rows, lambda d: d.task_id, task_ids)
 
 
@@ -93,8 +145,9 @@ async def _documents_by_step(step_ids: list[int]) -> list[list[TaskDocument]]:
         .order_by("id")
         .values("step_id", "document_id")
     )
+    wanted = {link["document_id"] for link in links}
     documents = {
-        d.id: d for d in await TaskDocument.filter(id__in={link["document_id"] for link in links})
+        d.id: d for d in await TaskDocument.filter(id__in=wanted).only(*TASK_DOCUMENT_COLUMNS)
     }
     by_step: dict[int, dict[int, TaskDocument]] = defaultdict(dict)
     for link in links:

@@ -21,6 +21,7 @@ from strawberry.types import ExecutionResult
 from gateway.settings import GraphQLLimits
 from schema.accounts import AccountMutation, AccountQuery
 from schema.errors import log_unexpected, shape_error
+from schema.execution import FastExecutionContext
 from schema.knowledge import KnowledgeMutation, KnowledgeQuery, KnowledgeSubscription
 from schema.limits import limits_rule
 from schema.nodes import NodeQuery
@@ -97,7 +98,11 @@ def build_schema(
     if not introspection:
         extensions.append(DisableIntrospection)
     schema = TaskloomSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        execution_context_class=FastExecutionContext,
     )
     schema.persisted = PersistedQueries()
     return schema

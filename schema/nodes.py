@@ -12,7 +12,7 @@ from resolvers.ids import decode_id
 from schema.info import Info
 from schema.knowledge import Chunk, Document
 from schema.node import Node
-from schema.tasks import Step, Task, TaskDocument
+from schema.tasks import Task, TaskDocument, shaped_step
 from schema.user import User
 
 
@@ -30,7 +30,7 @@ async def _task(context: RequestContext, pk: int) -> Node | None:
 async def _step(context: RequestContext, pk: int) -> Node | None:
     viewer = await context.viewer()
     step = await models.Step.get_or_none(id=pk, task__owner_id=viewer.id)
-    return Step.of(step) if step is not None else None
+    return await shaped_step(context, step) if step is not None else None
 
 
 async def _task_document(context: RequestContext, pk: int) -> Node | None:

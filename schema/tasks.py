@@ -13,10 +13,12 @@ from strawberry.scalars import JSON
 import models
 from resolvers import steps as step_cases
 from resolvers import tasks as task_cases
+from resolvers.context import RequestContext
 from resolvers.downloads import download_url
 from resolvers.ids import encode_id
 from schema.info import Info
 from schema.knowledge import Chunk
+from schema.lookahead import selects
 from schema.node import Node
 from schema.pagination import Connection, connection, page_request
 
@@ -42,12 +44,9 @@ class StepResult:
     summary: str | None
     error: str | None
     message: str | None = strawberry.field(description="The answer, or the question asked.")
-    step_pk: strawberry.Private[int]
-
-    @strawberry.field
-    async def citations(self, info: Info) -> list[Citation]:
-        rows = await info.context.loaders.citations_by_step.load(self.step_pk)
-        return [Citation(chunk=Chunk.of(c.chunk, c.chunk.document), score=c.score) for c in rows]
+    citations: list[Citation] = strawberry.field(
+        description="The knowledge-base chunks the step relied on."
+    )
 
 
 @strawberry.type(description="A file of a task's workspace.")
@@ -90,8 +89,20 @@ class Step(Node):
     task_pk: strawberry.Private[int]
     pk: strawberry.Private[int]
 
+    documents: list[TaskDocument] = strawberry.field(
+        description="The workspace files this step read or wrote."
+    )
+
     @classmethod
-    def of(cls, step: models.Step) -> Step:
+    def of(
+        cls,
+        step: models.Step,
+        *,
+        documents: list[TaskDocument] | None = None,
+        citations: list[Citation] | None = None,
+    ) -> Step:
+        """The step with its relations, loaded beforehand in a batch; a relation that was not
+        asked for is left empty."""
         action: dict[str, Any] = step.action
         result: dict[str, Any] = step.result
         return cls(
@@ -110,18 +121,13 @@ class Step(Node):
                 summary=result.get("summary"),
                 error=result.get("error"),
                 message=result.get("message"),
-                step_pk=step.id,
+                citations=citations or [],
             ),
             created=step.created,
             task_pk=step.task_id,
             pk=step.id,
+            documents=documents or [],
         )
-
-    @strawberry.field(description="The workspace files this step read or wrote.")
-    async def documents(self, info: Info) -> list[TaskDocument]:
-        rows = await info.context.loaders.documents_by_step.load(self.pk)
-        secret = info.context.settings.jwt_secret
-        return [TaskDocument.of(row, secret) for row in rows]
 
     @strawberry.field
     async def task(self, info: Info) -> Task:
@@ -174,13 +180,53 @@ class Task(Node):
         rows = await info.context.loaders.steps_page.load(
             (self.pk, request.first + 1, request.after)
         )
-        return connection(rows, request, key=lambda s: s.index, node=Step.of, total=self.step_count)
+        steps = await shaped_steps(
+            info.context,
+            rows[: request.first + 1],
+            documents=selects(info, "edges", "node", "documents"),
+            citations=selects(info, "edges", "node", "result", "citations"),
+        )
+        by_id = {step.pk: step for step in steps}
+        return connection(
+            rows, request, key=lambda s: s.index, node=lambda s: by_id[s.id], total=self.step_count
+        )
 
     @strawberry.field(description="The files of the task's workspace.")
     async def documents(self, info: Info) -> list[TaskDocument]:
         rows = await info.context.loaders.task_documents_by_task.load(self.pk)
         secret = info.context.settings.jwt_secret
         return [TaskDocument.of(row, secret) for row in rows]
+
+
+async def shaped_steps(
+    context: RequestContext,
+    rows: list[models.Step],
+    *,
+    documents: bool = True,
+    citations: bool = True,
+) -> list[Step]:
+    """Steps with the relations asked for, loaded in batches (every page of a nested read
+    awaits here in the same turn of the loop, so the loaders batch across pages too)."""
+    ids = [row.id for row in rows]
+    loaders, secret = context.loaders, context.settings.jwt_secret
+    files = await loaders.documents_by_step.load_many(ids) if documents else [[]] * len(ids)
+    cited = await loaders.citations_by_step.load_many(ids) if citations else [[]] * len(ids)
+    return [
+        Step.of(
+            row,
+            documents=[TaskDocument.of(document, secret) for document in row_files],
+            citations=[
+                Citation(chunk=Chunk.of(c.chunk, c.chunk.document), score=c.score)
+                for c in row_citations
+            ],
+        )
+        for row, row_files, row_citations in zip(rows, files, cited, strict=True)
+    ]
+
+
+async def shaped_step(context: RequestContext, row: models.Step) -> Step:
+    (step,) = await shaped_steps(context, [row])
+    return step
 
 
 @strawberry.input(description="Which tasks to list.")
@@ -243,7 +289,9 @@ class TaskMutation:
     async def step_task(
         self, info: Info, task_id: strawberry.ID, message: str | None = None
     ) -> Step:
-        return Step.of(await step_cases.step_task(info.context, task_id, message))
+        return await shaped_step(
+            info.context, await step_cases.step_task(info.context, task_id, message)
+        )
 
     @strawberry.mutation(description="Add a file to the task's workspace.")
     async def upload_task_document(
@@ -265,9 +313,9 @@ class TaskSubscription:
             last_index = -1
             for step in await models.Step.filter(task_id=task.id).order_by("index"):
                 last_index = step.index
-                yield Step.of(step)
+                yield await shaped_step(info.context, step)
             while True:
                 recorded = await models.Step.get_or_none(id=await queue.get())
                 if recorded is not None and recorded.index > last_index:
                     last_index = recorded.index
-                    yield Step.of(recorded)
+                    yield await shaped_step(info.context, recorded)
