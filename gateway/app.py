@@ -16,6 +16,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from gateway.body_limit import BodySizeLimit
 from gateway.files import download_endpoint
+from gateway.graphiql import GraphiQL
 from gateway.graphql_view import GraphQLView
 from gateway.health import healthz, readyz
 from gateway.responses import error_response
@@ -42,7 +43,8 @@ def create_app(
     settings = settings or Settings.from_env()
     services = services or build_services(settings)
     schema = build_schema(settings.limits, introspection=settings.introspection)
-    graphql = GraphQLView(schema, services)
+    graphiql = GraphiQL() if settings.introspection else None  # off in production by default
+    graphql = GraphQLView(schema, services, graphiql)
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
@@ -50,6 +52,7 @@ def create_app(
         Route("/readyz", readyz),
         Route("/files/{token}", download_endpoint(services)),
         *rest_routes(schema, services),
+        *(graphiql.routes() if graphiql is not None else []),
     ]
 
     @asynccontextmanager

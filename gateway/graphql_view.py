@@ -2,34 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.base import BaseRequestProtocol
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from gateway.context import request_context
+from gateway.graphiql import GraphiQL, wants_graphiql
 from resolvers.context import RequestContext, Services
 from resolvers.errors import Unauthenticated
 from resolvers.tokens import bearer_token
 from schema.build import TaskloomSchema
 
 
+class _TextFrames(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages go as text frames: a browser's graphql-ws client (GraphiQL's)
+    cannot read the binary frames that orjson's bytes would make."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
+
 class GraphQLView(GraphQL[RequestContext, None]):
-    def __init__(self, schema: TaskloomSchema, services: Services) -> None:
+    websocket_adapter_class = _TextFrames
+
+    def __init__(
+        self, schema: TaskloomSchema, services: Services, graphiql: GraphiQL | None = None
+    ) -> None:
         super().__init__(
             schema,
-            graphql_ide=None,
+            graphql_ide="graphiql" if graphiql is not None else None,
             multipart_uploads_enabled=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.services = services
+        self.graphiql = graphiql
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -48,10 +67,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
         return await super().on_ws_connect(context)
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
-        # A GET carrying only a persisted query's hash is an API call, not a browser visit.
-        if "extensions" in request.query_params:
-            return False
-        return super().should_render_graphql_ide(request)
+        # A GET carrying a persisted query's hash, or from curl's */*, is an API call.
+        return wants_graphiql(request)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        assert self.graphiql is not None  # the IDE is only rendered when one was given
+        return await self.graphiql.page(request)
 
     def encode_json(self, data: Any) -> bytes:
         return orjson.dumps(data)

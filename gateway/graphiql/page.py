@@ -1,0 +1,170 @@
+"""GraphiQL served by Taskloom itself: the page for browsers at the GraphQL endpoint, and its
+files under /graphiql/static/, all from this server (see assets.py for where they come from)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from string import Template
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from gateway.graphiql.assets import (
+    VENDOR_FILES,
+    Asset,
+    AssetsMissing,
+    VendorFile,
+    default_assets_dir,
+    load,
+)
+from gateway.graphiql.negotiation import accepts_gzip
+from gateway.responses import error_response
+
+logger = logging.getLogger("taskloom")
+
+STATIC_PREFIX = "/graphiql/static"
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        # GraphiQL's stylesheet inlines its fonts; the page's icon is an empty data: URL.
+        "font-src 'self' data:",
+        "img-src 'self' data:",
+        # 'self' also covers ws:// and wss:// to this host, for subscriptions.
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    )
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+# Every static name carries its version or content hash, so a cached copy is never stale.
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@dataclass(frozen=True)
+class _Site:
+    html: str
+    assets: dict[str, Asset]
+
+
+class GraphiQL:
+    """`routes()` serves the files; `page(request)` answers a browser's GET of the endpoint
+    (see `wants_graphiql`). Files installed while the server runs are picked up on the next
+    request, without a restart."""
+
+    def __init__(
+        self,
+        assets_dir: Path | None = None,
+        *,
+        endpoint: str = "/graphql",
+        files: Sequence[VendorFile] = VENDOR_FILES,
+    ) -> None:
+        self.assets_dir = assets_dir if assets_dir is not None else default_assets_dir()
+        self.endpoint = endpoint
+        self._files = tuple(files)
+        self._site: _Site | None = None
+        self._lock = asyncio.Lock()
+        self._warned = False
+
+    def routes(self) -> list[BaseRoute]:
+        return [Route(STATIC_PREFIX + "/{name}", self.static, methods=["GET"])]
+
+    async def page(self, request: Request) -> Response:
+        try:
+            site = await self._loaded()
+        except AssetsMissing as missing:
+            return HTMLResponse(self._missing_page(missing), 503, headers=PAGE_HEADERS)
+        return HTMLResponse(site.html, headers=PAGE_HEADERS)
+
+    async def static(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        try:
+            site = await self._loaded()
+        except AssetsMissing as missing:
+            return error_response("UNAVAILABLE", str(missing))
+        asset = site.assets.get(name)
+        if asset is None:
+            return error_response("NOT_FOUND", f"GraphiQL has no file {name!r}")
+        return _asset_response(asset, request)
+
+    async def _loaded(self) -> _Site:
+        if self._site is None:
+            async with self._lock:
+                if self._site is None:
+                    try:
+                        # Reading, hashing and compressing ~4 MB: off the event loop.
+                        self._site = await asyncio.to_thread(self._build)
+                    except AssetsMissing as missing:
+                        if not self._warned:
+                            logger.warning("%s", missing)
+                            self._warned = True
+                        raise
+        return self._site
+
+    def _build(self) -> _Site:
+        vendor = load(self.assets_dir, self._files)
+        script = _own_script()
+        styles = [asset for asset in vendor if asset.name.endswith(".css")]
+        scripts = [asset for asset in vendor if asset.name.endswith(".js")] + [script]
+        page = _template("page.html").substitute(
+            endpoint=html.escape(self.endpoint),
+            styles="\n".join(_tag('<link rel="stylesheet" href', asset) for asset in styles),
+            scripts="\n".join(_tag("<script src", asset) + "</script>" for asset in scripts),
+        )
+        return _Site(page, {asset.name: asset for asset in [*vendor, script]})
+
+    def _missing_page(self, missing: AssetsMissing) -> str:
+        return _template("missing.html").substitute(
+            message=html.escape(str(missing)), endpoint=html.escape(self.endpoint)
+        )
+
+
+def _tag(opening: str, asset: Asset) -> str:
+    href = html.escape(f"{STATIC_PREFIX}/{asset.name}")
+    return f'    {opening}="{href}" integrity="{asset.integrity}">'
+
+
+def _asset_response(asset: Asset, request: Request) -> Response:
+    headers = {
+        "Cache-Control": IMMUTABLE,
+        "ETag": asset.etag,
+        "Vary": "Accept-Encoding",
+        "X-Content-Type-Options": "nosniff",
+    }
+    given = request.headers.get("if-none-match", "")
+    if asset.etag in (tag.strip().removeprefix("W/") for tag in given.split(",")):
+        return Response(status_code=304, headers=headers)
+    if accepts_gzip(request):
+        headers["Content-Encoding"] = "gzip"
+        return Response(asset.gzipped, media_type=asset.media_type, headers=headers)
+    return Response(asset.body, media_type=asset.media_type, headers=headers)
+
+
+def _own_script() -> Asset:
+    try:
+        body = resources.files("gateway.graphiql").joinpath("taskloom-graphiql.js").read_bytes()
+    except FileNotFoundError:
+        # A build that left it out of the package (package-data): GraphiQL off, the API on.
+        raise AssetsMissing(
+            "gateway/graphiql/taskloom-graphiql.js is not in the installed package"
+        ) from None
+    return Asset.of(f"taskloom-graphiql-{hashlib.sha256(body).hexdigest()[:12]}.js", body)
+
+
+def _template(name: str) -> Template:
+    return Template(resources.files("gateway.graphiql").joinpath(name).read_text("utf-8"))
