@@ -23,16 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.chunking import (
-    DEFAULT_CONTEXT_CHARS,
-    DEFAULT_MAX_TOKENS,
-    DEFAULT_OVERLAP_TOKENS,
-    chunk_text,
-    context_window,
-)
+from retrieval.chunking import DEFAULT_CONTEXT_CHARS, DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS
 from retrieval.embedders import make_embedder
 from retrieval.evaluation import dedupe_keep_order, mean, ndcg_at_k, recall_at_k
 from retrieval.fusion import FusionMethod
+from retrieval.indexing import prepare_chunks, token_spans_of
 from retrieval.stores.base import IndexedChunk, SearchMode, SearchRequest
 from retrieval.stores.embedded import EmbeddedStore
 
@@ -70,16 +65,18 @@ def embed_cached(embedder, texts: list[str], use_cache: bool) -> tuple[np.ndarra
 
 
 def chunk_corpus(corpus, embedder, max_tokens: int, overlap: int, context: int):
-    """(chunk_id, doc index, title, chunk text, keyword context) for every chunk."""
-    spans = getattr(embedder, "token_spans", None)
-    chunks: list[tuple[int, int, str, str, str]] = []
+    """(chunk_id, doc index, title, embedding input, chunk text, keyword context) per chunk."""
+    spans = token_spans_of(embedder)
+    chunks: list[tuple[int, int, str, str, str, str]] = []
     for doc_index, doc in enumerate(corpus):
-        text = doc["text"]
-        for piece in chunk_text(
-            text, max_tokens=max_tokens, overlap_tokens=overlap, token_spans=spans
-        ):
-            around = context_window(text, piece, context) if context else ""
-            chunks.append((len(chunks) + 1, doc_index, doc["title"], piece.text, around))
+        for prepared in prepare_chunks(
+            doc["text"], doc["title"], token_spans=spans, max_tokens=max_tokens,
+            overlap_tokens=overlap, context_chars=context,
+        ):  # fmt: skip
+            chunks.append(
+                (len(chunks) + 1, doc_index, doc["title"], prepared.embedding_input,
+                 prepared.span.text, prepared.context)
+            )  # fmt: skip
     return chunks
 
 
@@ -92,7 +89,7 @@ async def ingest(store: EmbeddedStore, chunks, vectors: np.ndarray) -> float:
                 IndexedChunk(
                     cid, doc_index + 1, OWNER, text, vectors[begin + i], title=title, context=around
                 )
-                for i, (cid, doc_index, title, text, around) in enumerate(
+                for i, (cid, doc_index, title, _embedded, text, around) in enumerate(
                     chunks[begin : begin + batch]
                 )
             ]
@@ -146,7 +143,7 @@ async def run(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     chunks = chunk_corpus(corpus, embedder, args.max_tokens, args.overlap, args.context)
     chunking = time.perf_counter() - started
-    embed_texts = [f"{title}\n{text}" for _cid, _doc, title, text, _around in chunks]
+    embed_texts = [chunk[3] for chunk in chunks]
     vectors, embedding = await asyncio.to_thread(
         embed_cached, embedder, embed_texts, not args.no_cache
     )

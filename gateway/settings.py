@@ -53,8 +53,8 @@ class RetrievalSettings:
     weaviate_api_key: str | None = None
     weaviate_grpc_host: str | None = None
     weaviate_grpc_port: int = 50051
-    chunk_tokens: int = 200
-    chunk_overlap: int = 32
+    chunk_tokens: int = 128
+    chunk_overlap: int = 24
     fusion: str = "relative_score"  # relative_score | reciprocal_rank
     alpha: float | None = None  # the vector weight in HYBRID; None: the store's tuned default
     ingestion_workers: int = 1
@@ -137,7 +137,7 @@ def _retrieval_settings(env: Mapping[str, str]) -> RetrievalSettings:
     fusion = _choice(
         env, "TASKLOOM_FUSION", ("relative_score", "reciprocal_rank"), "relative_score"
     )
-    chunk_tokens = _int(env, "TASKLOOM_CHUNK_TOKENS", 200, minimum=16, maximum=4096)
+    chunk_tokens = _int(env, "TASKLOOM_CHUNK_TOKENS", 128, minimum=16, maximum=4096)
     return RetrievalSettings(
         embedder=embedder,
         embedding_model=model,
@@ -152,7 +152,7 @@ def _retrieval_settings(env: Mapping[str, str]) -> RetrievalSettings:
         weaviate_grpc_port=_int(env, "WEAVIATE_GRPC_PORT", 50051, minimum=1, maximum=65535),
         chunk_tokens=chunk_tokens,
         chunk_overlap=_int(
-            env, "TASKLOOM_CHUNK_OVERLAP", 32, minimum=0, maximum=chunk_tokens // 2 - 1
+            env, "TASKLOOM_CHUNK_OVERLAP", 24, minimum=0, maximum=chunk_tokens // 2 - 1
         ),
         fusion=fusion,
         alpha=_fraction(env, "TASKLOOM_HYBRID_ALPHA"),

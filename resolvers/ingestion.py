@@ -161,29 +161,38 @@ class IngestionWorker:
         await self.retriever.delete_document(document.owner_id, document.id)
         await Chunk.filter(document_id=document.id).delete()
         text = await extract_text_async(self.blobs.path(document.sha256), document.content_type)
-        spans = self.retriever.chunk(text)
+        prepared = await asyncio.to_thread(self.retriever.prepare, document.title, text)
         async with in_transaction():
             await Chunk.bulk_create(
                 [
                     Chunk(
                         document_id=document.id,
-                        index=s.index,
-                        content=s.text,
-                        start=s.start,
-                        end=s.end,
+                        index=p.span.index,
+                        content=p.span.text,
+                        start=p.span.start,
+                        end=p.span.end,
                     )
-                    for s in spans
+                    for p in prepared
                 ]
             )
-        rows = await Chunk.filter(document_id=document.id).order_by("index").values("id", "content")
-        chunks = [ChunkToIndex(row["id"], row["content"]) for row in rows]
+        rows = await Chunk.filter(document_id=document.id).order_by("index").values("id", "index")
+        by_index = {p.span.index: p for p in prepared}
+        chunks = [
+            ChunkToIndex(
+                row["id"],
+                by_index[row["index"]].span.text,
+                by_index[row["index"]].embedding_input,
+                by_index[row["index"]].context,
+            )
+            for row in rows
+        ]
         await self._set(document, IngestionStatus.EMBEDDING, 0.1, chunk_count=len(chunks))
 
         async def embedded(done: int, total: int) -> None:
             await self._set(document, IngestionStatus.EMBEDDING, 0.1 + 0.7 * done / total)
 
         title = document.title
-        vectors = await self.retriever.embed(title, chunks, embedded)
+        vectors = await self.retriever.embed(chunks, embedded)
         await self._set(document, IngestionStatus.INDEXING, 0.8)
 
         async def indexed(done: int, total: int) -> None:

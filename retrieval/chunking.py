@@ -126,8 +126,8 @@ def context_window(text: str, chunk: ChunkSpan, margin: int = DEFAULT_CONTEXT_CH
     """The chunk with up to `margin` characters of the text on each side, widened to whole words:
     what keyword search should index for a chunk (see `IndexedChunk.context`)."""
     start, end = max(0, chunk.start - margin), min(len(text), chunk.end + margin)
-    while start > 0 and not text[start - 1].isspace():
+    while 0 < start < len(text) and not (text[start - 1].isspace() or text[start].isspace()):
         start -= 1
-    while end < len(text) and not text[end].isspace():
+    while 0 < end < len(text) and not (text[end - 1].isspace() or text[end].isspace()):
         end += 1
     return text[start:end]

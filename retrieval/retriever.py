@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from retrieval.chunking import ChunkSpan, chunk_text
+from retrieval.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS
 from retrieval.embedders import Embedder, Matrix
+from retrieval.indexing import PreparedChunk, prepare_chunks, token_spans_of
 from retrieval.stores.base import ChunkStore, IndexedChunk, ScoredChunk, SearchMode, SearchRequest
 
 Progress = Callable[[int, int], Awaitable[None]]
@@ -19,7 +20,9 @@ Progress = Callable[[int, int], Awaitable[None]]
 @dataclass(frozen=True, slots=True)
 class ChunkToIndex:
     chunk_id: int
-    text: str
+    text: str  # what is stored and shown
+    embedding_input: str  # what is embedded (the title line, then the text)
+    context: str = ""  # what keyword search indexes besides the text
 
 
 class Retriever:
@@ -28,8 +31,8 @@ class Retriever:
         embedder: Embedder,
         store: ChunkStore,
         *,
-        chunk_tokens: int = 200,
-        chunk_overlap: int = 32,
+        chunk_tokens: int = DEFAULT_MAX_TOKENS,
+        chunk_overlap: int = DEFAULT_OVERLAP_TOKENS,
         batch_size: int = 64,
     ) -> None:
         self.embedder = embedder
@@ -51,19 +54,25 @@ class Retriever:
         if emptied and self.on_emptied is not None:
             await self.on_emptied()
 
-    def chunk(self, text: str) -> list[ChunkSpan]:
-        return chunk_text(text, max_tokens=self.chunk_tokens, overlap_tokens=self.chunk_overlap)
+    def prepare(self, title: str, text: str) -> list[PreparedChunk]:
+        """Chunks of the text, cut by the embedder's own tokens when it has a tokenizer, each with
+        its embedding input and keyword context. CPU-bound: run it off the event loop."""
+        return prepare_chunks(
+            text,
+            title,
+            token_spans=token_spans_of(self.embedder),
+            max_tokens=self.chunk_tokens,
+            overlap_tokens=self.chunk_overlap,
+        )
 
     async def embed(
-        self, title: str, chunks: Sequence[ChunkToIndex], progress: Progress | None = None
+        self, chunks: Sequence[ChunkToIndex], progress: Progress | None = None
     ) -> list[Matrix]:
-        """Vectors of the chunks, in batches. The title leads each text, so that a chunk is
-        found by what its document is about as well as by what it says."""
+        """Vectors of the chunks, in batches."""
         batches: list[Matrix] = []
         for start in range(0, len(chunks), self.batch_size):
             batch = chunks[start : start + self.batch_size]
-            texts = [f"{title}\n{chunk.text}" if title else chunk.text for chunk in batch]
-            batches.append(await self.embedder.embed_documents(texts))
+            batches.append(await self.embedder.embed_documents([c.embedding_input for c in batch]))
             if progress is not None:
                 await progress(start + len(batch), len(chunks))
         return batches
@@ -84,7 +93,15 @@ class Retriever:
             batch = chunks[done : done + len(batch_vectors)]
             await self.store.upsert(
                 [
-                    IndexedChunk(chunk.chunk_id, document_id, owner_id, chunk.text, vector, title)
+                    IndexedChunk(
+                        chunk.chunk_id,
+                        document_id,
+                        owner_id,
+                        chunk.text,
+                        vector,
+                        title=title,
+                        context=chunk.context,
+                    )
                     for chunk, vector in zip(batch, batch_vectors, strict=True)
                 ]
             )

@@ -119,7 +119,9 @@ def sniff_content_type(head: bytes, filename: str | None, declared: str | None) 
     stripped = text.lstrip()
     if not stripped:
         return hint if hint in TEXT_TYPES else PLAIN
-    if _HTML_START.match(stripped) or (hint == HTML and _HTML_TAG.search(stripped)):
+    tags = len(_HTML_TAG.findall(stripped[:4096]))
+    tagged = tags > 1 and stripped[0] == "<"
+    if _HTML_START.match(stripped) or (tags and hint == HTML) or tagged:
         return HTML
     if stripped[0] in "{[" and (hint == JSON or _looks_like_json(stripped)):
         return JSON

@@ -78,15 +78,16 @@ class EmbeddedStore:
         self._db: sqlite3.Connection | None = None
         self._dimension: int | None = None
         self._owners: dict[int, VectorIndex] = {}
+        self._closed = False
 
     async def _run(self, work: Callable[..., T], *args: object) -> T:
+        if self._closed:
+            raise StoreUnavailable(f"embedded store {self.path} is closed")
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._executor, work, *args)
         except sqlite3.Error as error:
             raise StoreUnavailable(f"embedded store {self.path}: {error}") from error
-        except RuntimeError as error:  # the executor was shut down: the store is closed
-            raise StoreUnavailable(f"embedded store {self.path} is closed") from error
 
     # --- the ChunkStore interface -------------------------------------------------------------
 
@@ -113,8 +114,12 @@ class EmbeddedStore:
         await self._run(self._ping)
 
     async def close(self) -> None:
+        """Closes for good: a closed store answers StoreUnavailable."""
+        if self._closed:
+            return
         if self._db is not None:
             await self._run(self._close)
+        self._closed = True
         self._executor.shutdown(wait=True)
 
     async def count(self, owner_id: int | None = None) -> int:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from retrieval.chunking import ChunkSpan, chunk_text, word_token_spans
+from retrieval.chunking import ChunkSpan, chunk_text, context_window, word_token_spans
 
 WORDS = st.sampled_from(
     ["alpha", "beta", "gamma", "x", "déjà", "1234", "long-word", "a.b", "Mr.", "end.", "why?"]
@@ -104,3 +104,12 @@ def test_text_without_spaces_is_still_cut_between_tokens() -> None:
     chunks = chunk_text(text, max_tokens=10, overlap_tokens=2)
     assert_covers(text, chunks, 10)
     assert re.fullmatch(r"x{50}\.{9}", chunks[0].text)
+
+
+def test_context_window_widens_a_chunk_to_whole_words_around_it() -> None:
+    text = "alpha beta gamma delta epsilon zeta eta theta"
+    middle = next(c for c in chunk_text(text, max_tokens=2, overlap_tokens=0) if "delta" in c.text)
+    assert middle.text == "gamma delta "
+    assert context_window(text, middle, margin=0) == "gamma delta "
+    assert context_window(text, middle, margin=3) == "beta gamma delta epsilon"
+    assert context_window(text, middle, margin=1000) == text

@@ -205,3 +205,19 @@ async def test_unopened_or_closed_store_is_unavailable(tmp_path: Path) -> None:
     await store.close()
     with pytest.raises(StoreUnavailable):
         await store.ping()
+
+
+async def test_keyword_search_reads_the_context_when_given(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "c.sqlite3")
+    await store.open(MODEL, 3)
+    small = IndexedChunk(
+        1, 1, 1, "the results held", unit(1, 0, 0), context="zebras were counted; the results held"
+    )
+    await store.upsert([small, chunk(2, 2, 1, "unrelated words", 0, 1, 0)])
+    hits = await store.search(request("zebras", mode=SearchMode.KEYWORD))
+    assert [h.chunk_id for h in hits] == [1]
+    await store.upsert([chunk(1, 1, 1, "the results held", 1, 0, 0)])  # context dropped
+    assert await store.search(request("zebras", mode=SearchMode.KEYWORD)) == []
+    await store.delete_document(owner_id=1, document_id=1)
+    assert await store.search(request("results", mode=SearchMode.KEYWORD)) == []
+    await store.close()

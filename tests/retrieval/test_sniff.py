@@ -18,6 +18,8 @@ from tests.retrieval.documents import pdf_bytes
         (b"# Title\n\nSee [the docs](https://example.org).\n", None, None, MARKDOWN),
         (b"<!DOCTYPE html><html><body><p>Hi</p></body></html>", "page.html", None, HTML),
         (b"<p>A fragment</p><div>more</div>", None, "text/html; charset=utf-8", HTML),
+        (b"<div><p>An unnamed fragment</p></div>", None, None, HTML),
+        (b"<3 is a heart, not a tag", None, None, PLAIN),
         (b"name,age\nAda,36\nAlan,41\n", "people.csv", None, CSV),
         (b'{"a": 1, "b": [1, 2]}', None, None, JSON),
         (b'[{"id": 1}, {"id": 2}]', "data.json", None, JSON),
