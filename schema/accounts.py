@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -15,8 +16,11 @@ from schema.user import User
 
 @strawberry.type(description="A signed-in session: a bearer token and its user.")
 class AuthPayload:
-    token: str = strawberry.field(description="JWT to send as `Authorization: Bearer <token>`.")
-    user: User
+    token: str = strawberry.field(
+        description="JWT to send as `Authorization: Bearer <token>`; it lasts the server's token "
+        "lifetime (7 days by default) or until the password is changed."
+    )
+    user: User = strawberry.field(description="The user the token signs in.")
 
     @classmethod
     def of(cls, signed_in: accounts.SignedIn) -> AuthPayload:
@@ -25,10 +29,10 @@ class AuthPayload:
 
 @strawberry.type(description="A code that lets someone register while registration is by invite.")
 class Invite:
-    code: str
-    max_uses: int
-    uses: int
-    expires_at: datetime
+    code: str = strawberry.field(description="The code, to pass as `inviteCode` to `register`.")
+    max_uses: int = strawberry.field(description="How many accounts the code can create in all.")
+    uses: int = strawberry.field(description="How many accounts have been created with it so far.")
+    expires_at: datetime = strawberry.field(description="When the code stops working, in UTC.")
 
     @classmethod
     def of(cls, invite: models.InviteCode) -> Invite:
@@ -42,25 +46,43 @@ class Invite:
 
 @strawberry.input(description="A new account.")
 class RegisterInput:
-    username: str = strawberry.field(description="3-50 characters: letters, digits, . _ -")
-    name: str = strawberry.field(description="At most 100 characters.")
-    email: str
-    password: str = strawberry.field(description="At least 8 characters; any length works.")
+    username: str = strawberry.field(
+        description="Sign-in name of 3 to 50 letters, digits, '.', '_' or '-', unique whatever "
+        "the letter case."
+    )
+    name: str = strawberry.field(
+        description="Display name, 1 to 100 characters once trimmed, without control characters."
+    )
+    email: str = strawberry.field(
+        description="Email address, at most 254 characters, not registered yet; kept lower-cased."
+    )
+    password: str = strawberry.field(description="Password, 8 to 1024 characters.")
     invite_code: str | None = strawberry.field(
-        default=None, description="Required when registration is by invite."
+        default=None,
+        description="An invite code: required when registration is by invite; if given "
+        "otherwise, it must still be valid and one of its uses is spent.",
     )
 
 
-@strawberry.input
+@strawberry.input(description="The credentials to sign in with.")
 class LoginInput:
-    username: str
-    password: str
+    username: str = strawberry.field(
+        description="Your username; letter case and surrounding spaces do not matter."
+    )
+    password: str = strawberry.field(description="Your password.")
 
 
 @strawberry.input(description="The fields to change; the others stay as they are.")
 class UpdateMeInput:
-    name: str | None = strawberry.UNSET
-    email: str | None = strawberry.UNSET
+    name: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="New display name, 1 to 100 characters; omit to keep it (null is refused).",
+    )
+    email: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="New email address, not registered by anyone else; omit to keep it "
+        "(null is refused).",
+    )
 
     def changes(self) -> dict[str, str]:
         """The fields given; an explicit null is refused rather than taken as "unchanged"."""
@@ -71,10 +93,12 @@ class UpdateMeInput:
         return {field: value for field, value in given.items() if isinstance(value, str)}
 
 
-@strawberry.input
+@strawberry.input(description="The current password and the one to replace it.")
 class ChangePasswordInput:
-    current_password: str
-    new_password: str
+    current_password: str = strawberry.field(
+        description="Your current password; a wrong one is refused."
+    )
+    new_password: str = strawberry.field(description="The new password, 8 to 1024 characters.")
 
 
 @strawberry.type
@@ -86,8 +110,17 @@ class AccountQuery:
 
 @strawberry.type
 class AccountMutation:
-    @strawberry.mutation(description="Create an account and sign in.")
-    async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
+    @strawberry.mutation(
+        description="Create an account and sign in; refused while the server's registration is "
+        "closed."
+    )
+    async def register(
+        self,
+        info: Info,
+        input: Annotated[
+            RegisterInput, strawberry.argument(description="The new account's details.")
+        ],
+    ) -> AuthPayload:
         account = accounts.NewAccount(
             username=input.username,
             name=input.name,
@@ -97,19 +130,37 @@ class AccountMutation:
         )
         return AuthPayload.of(await accounts.register(info.context, account))
 
-    @strawberry.mutation(description="Sign in with a username and password.")
-    async def login(self, info: Info, input: LoginInput) -> AuthPayload:
+    @strawberry.mutation(
+        description="Sign in with a username and password; after repeated failures, attempts are "
+        "refused for a while (RATE_LIMITED)."
+    )
+    async def login(
+        self,
+        info: Info,
+        input: Annotated[LoginInput, strawberry.argument(description="Your credentials.")],
+    ) -> AuthPayload:
         return AuthPayload.of(await accounts.login(info.context, input.username, input.password))
 
     @strawberry.mutation(description="Change the signed-in user's name or email.")
-    async def update_me(self, info: Info, input: UpdateMeInput) -> User:
+    async def update_me(
+        self,
+        info: Info,
+        input: Annotated[UpdateMeInput, strawberry.argument(description="The fields to change.")],
+    ) -> User:
         user = await accounts.update_me(info.context, **input.changes())
         return User.of(user)
 
     @strawberry.mutation(
         description="Change the password; every token issued before it stops working."
     )
-    async def change_password(self, info: Info, input: ChangePasswordInput) -> AuthPayload:
+    async def change_password(
+        self,
+        info: Info,
+        input: Annotated[
+            ChangePasswordInput,
+            strawberry.argument(description="The current password and the new one."),
+        ],
+    ) -> AuthPayload:
         signed_in = await accounts.change_password(
             info.context, input.current_password, input.new_password
         )
@@ -117,7 +168,20 @@ class AccountMutation:
 
     @strawberry.mutation(description="Create an invite code (administrators only).")
     async def create_invite(
-        self, info: Info, max_uses: int | None = None, expires_in_hours: int | None = None
+        self,
+        info: Info,
+        max_uses: Annotated[
+            int | None,
+            strawberry.argument(
+                description="How many accounts the code can create, 1 to 1000; null means 1."
+            ),
+        ] = None,
+        expires_in_hours: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Hours until the code expires, 1 to 8760 (a year); null means 72."
+            ),
+        ] = None,
     ) -> Invite:
         invite = await accounts.create_invite(
             info.context,

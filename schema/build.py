@@ -16,7 +16,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.schema import StreamResult
 from strawberry.tools import merge_types
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionResult, get_object_definition
 
 from gateway.settings import GraphQLLimits
 from schema.accounts import AccountMutation, AccountQuery
@@ -28,9 +28,28 @@ from schema.nodes import NodeQuery
 from schema.persisted import PersistedQueries
 from schema.tasks import TaskMutation, TaskQuery, TaskSubscription
 
-Query = merge_types("Query", (AccountQuery, NodeQuery, TaskQuery, KnowledgeQuery))
-Mutation = merge_types("Mutation", (AccountMutation, TaskMutation, KnowledgeMutation))
-Subscription = merge_types("Subscription", (TaskSubscription, KnowledgeSubscription))
+
+def _described(root: type, description: str) -> type:
+    """A merged root type with the description GraphiQL's docs show for it."""
+    get_object_definition(root, strict=True).description = description
+    return root
+
+
+Query = _described(
+    merge_types("Query", (AccountQuery, NodeQuery, TaskQuery, KnowledgeQuery)),
+    "Everything you can read: your account, tasks, knowledge base and search; every field needs "
+    "a signed-in user (`Authorization: Bearer <token>`).",
+)
+Mutation = _described(
+    merge_types("Mutation", (AccountMutation, TaskMutation, KnowledgeMutation)),
+    "Everything you can change: your account, tasks and their steps, and your knowledge base; "
+    "all but `register` and `login` need a signed-in user.",
+)
+Subscription = _described(
+    merge_types("Subscription", (TaskSubscription, KnowledgeSubscription)),
+    "Live updates over a WebSocket (graphql-transport-ws), signed in by an `Authorization: "
+    "Bearer <token>` entry in the connection_init payload.",
+)
 
 
 class TaskloomSchema(strawberry.Schema):

@@ -17,30 +17,64 @@ from resolvers.ingestion import document_topic
 from retrieval.stores.base import SearchMode as StoreSearchMode
 from schema.info import Info
 from schema.node import Node
-from schema.pagination import Connection, connection, page_request
+from schema.pagination import (
+    AFTER_DESCRIPTION,
+    FIRST_DESCRIPTION,
+    Connection,
+    connection,
+    page_request,
+)
 
+# The values are described here as a whole: they belong to `models.IngestionStatus`.
 IngestionStatus = strawberry.enum(
-    models.IngestionStatus, description="Where a document is on its way to being searchable."
+    models.IngestionStatus,
+    description="Where a document is on its way to being searchable, in this order: QUEUED "
+    "(waiting for a worker, or to retry after the embedder or index failed, `error` says why), "
+    "EXTRACTING (reading the file's text and cutting it into chunks), EMBEDDING (computing the "
+    "chunks' vectors), INDEXING (writing them to the search index), then READY (fully "
+    "searchable) or FAILED (given up for good, `error` says why).",
 )
 
 
 @strawberry.enum(description="Which lists a search reads: words, meaning, or both fused.")
 class SearchMode(enum.Enum):
-    HYBRID = "hybrid"
-    KEYWORD = "keyword"
-    VECTOR = "vector"
+    HYBRID = strawberry.enum_value(
+        "hybrid",
+        description="Both lists, fused into one ranking; `alpha` weighs the vector list.",
+    )
+    KEYWORD = strawberry.enum_value(
+        "keyword", description="Words only: BM25 full-text matching of the query's terms."
+    )
+    VECTOR = strawberry.enum_value(
+        "vector",
+        description="Meaning only: the chunks whose embeddings are closest to the query's.",
+    )
 
 
 @strawberry.type(description="A document of the knowledge base, cut into searchable chunks.")
 class Document(Node):
-    filename: str
-    title: str
-    description: str
-    content_type: str
-    progress: float = strawberry.field(description="0.0 to 1.0; 1.0 once every chunk is found.")
-    status: IngestionStatus  # type: ignore[valid-type]
-    error: str | None = strawberry.field(description="Why ingestion failed or is waiting.")
-    chunk_count: int
+    filename: str = strawberry.field(
+        description="The uploaded file's name, without folders or control characters."
+    )
+    title: str = strawberry.field(description="The title given at upload, 1 to 500 characters.")
+    description: str = strawberry.field(
+        description="The description given at upload, up to 2000 characters; may be empty."
+    )
+    content_type: str = strawberry.field(
+        description="The file's media type, as detected at upload, e.g. `application/pdf`."
+    )
+    progress: float = strawberry.field(
+        description="Ingestion progress from 0.0 to 1.0; 1.0 once the document is READY."
+    )
+    status: IngestionStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where ingestion stands; the document is fully searchable once READY."
+    )
+    error: str | None = strawberry.field(
+        description="Why ingestion failed (FAILED) or is waiting to retry (QUEUED); null otherwise."
+    )
+    chunk_count: int = strawberry.field(
+        description="How many chunks the text was cut into; 0 before extraction or after a failure."
+    )
     pk: strawberry.Private[int]
     model: strawberry.Private[models.KnowledgeDocument]
 
@@ -62,7 +96,10 @@ class Document(Node):
 
     @strawberry.field(description="The chunks in document order.")
     async def chunks(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> Connection[Chunk]:
         request = page_request(first, after, info.context.settings.limits.max_first)
         rows = await info.context.loaders.chunks_page.load(
@@ -80,10 +117,14 @@ class Document(Node):
 @strawberry.type(description="A passage of a document, as indexed for search.")
 class Chunk(Node):
     index: int = strawberry.field(description="Position in its document, from 0.")
-    content: str
-    document_id: strawberry.ID
-    document_title: str
-    document_description: str
+    content: str = strawberry.field(description="The chunk's text.")
+    document_id: strawberry.ID = strawberry.field(
+        description="The global id of the document the chunk belongs to."
+    )
+    document_title: str = strawberry.field(description="The title of the chunk's document.")
+    document_description: str = strawberry.field(
+        description="The description of the chunk's document; may be empty."
+    )
     parent: strawberry.Private[models.KnowledgeDocument]
 
     @classmethod
@@ -98,17 +139,26 @@ class Chunk(Node):
             parent=document,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The document the chunk belongs to.")
     def document(self) -> Document:
         return Document.of(self.parent)
 
 
 @strawberry.type(description="A chunk found by a search, with the scores that ranked it.")
 class SearchHit:
-    chunk: Chunk
-    score: float = strawberry.field(description="The fused score in the mode asked for.")
-    keyword_score: float | None = strawberry.field(description="Normalised BM25 score, if any.")
-    vector_score: float | None = strawberry.field(description="Normalised cosine score, if any.")
+    chunk: Chunk = strawberry.field(description="The chunk found.")
+    score: float = strawberry.field(
+        description="The score that ranked the hit in the mode asked for; higher is better, and "
+        "scores compare only within one search."
+    )
+    keyword_score: float | None = strawberry.field(
+        description="The keyword (BM25) score scaled 0 to 1 among this search's hits; null when "
+        "the keyword list did not rank the chunk (always null in VECTOR mode)."
+    )
+    vector_score: float | None = strawberry.field(
+        description="The vector (cosine) score scaled 0 to 1 among this search's hits; null when "
+        "the vector list did not rank the chunk (always null in KEYWORD mode)."
+    )
 
     @classmethod
     def of(cls, hit: knowledge.Hit) -> SearchHit:
@@ -136,31 +186,58 @@ async def documents_connection(
 @strawberry.type
 class KnowledgeQuery:
     @strawberry.field(description="One of your documents.")
-    async def document(self, info: Info, id: strawberry.ID) -> Document:
+    async def document(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The document's global id.")],
+    ) -> Document:
         return Document.of(await knowledge.owned_document(info.context, id))
 
     @strawberry.field(description="Your documents, newest first.")
     async def documents(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> Connection[Document]:
         return await documents_connection(info, first, after)
 
     @strawberry.field(description="One chunk of one of your documents.")
-    async def chunk(self, info: Info, id: strawberry.ID) -> Chunk:
+    async def chunk(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The chunk's global id.")],
+    ) -> Chunk:
         chunk = await knowledge.owned_chunk(info.context, id)
         return Chunk.of(chunk, chunk.document)
 
-    @strawberry.field(description="Search your knowledge base.")
+    @strawberry.field(description="Search your knowledge base; the best hits come first.")
     async def search(
         self,
         info: Info,
-        query: str,
-        limit: int = 10,
-        mode: SearchMode = SearchMode.HYBRID,
+        query: Annotated[
+            str, strawberry.argument(description="What to look for, 1 to 1000 characters.")
+        ],
+        limit: Annotated[
+            int, strawberry.argument(description="The most hits to return, 1 to 100.")
+        ] = 10,
+        mode: Annotated[
+            SearchMode, strawberry.argument(description="Which lists to search.")
+        ] = SearchMode.HYBRID,
         alpha: Annotated[
-            float | None, strawberry.argument(description="Weight of the vector list, 0 to 1.")
+            float | None,
+            strawberry.argument(
+                description="Weight of the vector list in HYBRID mode, from 0 (words only) to 1 "
+                "(meaning only); null uses the server's default, and other modes ignore it."
+            ),
         ] = None,
-        document_ids: list[strawberry.ID] | None = None,
+        document_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(
+                description="Only search these documents (global ids); ids that are not your "
+                "documents match nothing, and null searches them all."
+            ),
+        ] = None,
     ) -> list[SearchHit]:
         hits = await knowledge.search(
             info.context,
@@ -177,7 +254,24 @@ class KnowledgeQuery:
 class KnowledgeMutation:
     @strawberry.mutation(description="Upload a document; ingestion goes on in the background.")
     async def upload_document(
-        self, info: Info, title: str, description: str, file: Upload
+        self,
+        info: Info,
+        title: Annotated[
+            str, strawberry.argument(description="The document's title, 1 to 500 characters.")
+        ],
+        description: Annotated[
+            str,
+            strawberry.argument(
+                description="What the document is about, up to 2000 characters; may be empty."
+            ),
+        ],
+        file: Annotated[
+            Upload,
+            strawberry.argument(
+                description="The file as a multipart upload: text, Markdown, HTML, CSV, JSON, PDF "
+                "or DOCX, up to the server's size limit (50 MiB by default)."
+            ),
+        ],
     ) -> Document:
         document = await knowledge.upload_document(
             info.context, title=title, description=description, upload=file
@@ -185,7 +279,13 @@ class KnowledgeMutation:
         return Document.of(document)
 
     @strawberry.mutation(description="Delete a document; its chunks leave the index too.")
-    async def delete_document(self, info: Info, id: strawberry.ID) -> bool:
+    async def delete_document(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The global id of the document.")
+        ],
+    ) -> bool:
         await knowledge.delete_document(info.context, id)
         return True
 
@@ -200,7 +300,12 @@ class KnowledgeSubscription:
         "until it is ready or has failed."
     )
     async def document_progress(
-        self, info: Info, id: strawberry.ID
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The global id of the document to follow."),
+        ],
     ) -> AsyncGenerator[Document, None]:
         document = await knowledge.owned_document(info.context, id)
         # Subscribe before reading the state, so that no change falls in between.

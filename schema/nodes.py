@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 import strawberry
 
@@ -68,7 +69,14 @@ RESOLVERS: dict[str, Callable[[RequestContext, int], Awaitable[Node | None]]] = 
 @strawberry.type
 class NodeQuery:
     @strawberry.field(description="Any of your objects by its global id; null if none is.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="A global id, as any object's `id` field gives it."),
+        ],
+    ) -> Node | None:
         decoded = decode_id(id)
         if decoded is None or decoded[0] not in RESOLVERS:
             await info.context.viewer()  # an anonymous caller learns nothing either way

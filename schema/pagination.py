@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
+from gateway.settings import GraphQLLimits
 from resolvers.errors import ValidationFailed
 
 NodeT = TypeVar("NodeT")
@@ -18,26 +19,53 @@ RowT = TypeVar("RowT")
 
 DEFAULT_FIRST = 20
 
+# The descriptions of every connection's `first` and `after` arguments.
+FIRST_DESCRIPTION = (
+    f"Page size, 0 to {GraphQLLimits.max_first} unless the server sets another maximum; "
+    f"null means {DEFAULT_FIRST}."
+)
+AFTER_DESCRIPTION = (
+    "Opaque cursor from a previous page's `pageInfo.endCursor`: the page starts after that "
+    "item; null starts at the beginning."
+)
 
-@strawberry.type(description="Where a page sits in its list.")
+
+@strawberry.type(description="Where a page sits in its list, and the cursors to go on from it.")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="True when more items follow; pass `endCursor` as `after` to get them."
+    )
+    has_previous_page: bool = strawberry.field(
+        description="True when this page was asked for with an `after` cursor, so items precede it."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the page's first item; null when the page is empty."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last item, to pass as `after` for the next page; "
+        "null when the page is empty."
+    )
 
 
 @strawberry.type(description="One item of a list, with the cursor to continue after it.")
 class Edge(Generic[NodeT]):
-    cursor: str
-    node: NodeT
+    cursor: str = strawberry.field(
+        description="Opaque cursor of this item; pass it as `after` to get the items after it."
+    )
+    node: NodeT = strawberry.field(description="The item itself.")
 
 
-@strawberry.type(description="A page of a list.")
+@strawberry.type(description="A page of a list, fetched with `first` and `after`.")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
-    page_info: PageInfo
-    total_count: int = strawberry.field(description="How many items the whole list holds.")
+    edges: list[Edge[NodeT]] = strawberry.field(
+        description="The items of this page, in the list's order, each with its cursor."
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Whether more items follow, and the cursors to continue from."
+    )
+    total_count: int = strawberry.field(
+        description="How many items the whole list holds, across all its pages."
+    )
 
 
 def encode_cursor(key: int) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 import models
@@ -9,7 +11,7 @@ from resolvers.ids import encode_id
 from schema.info import Info
 from schema.knowledge import Document, documents_connection
 from schema.node import Node
-from schema.pagination import Connection
+from schema.pagination import AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection
 from schema.tasks import Task, TaskFilter, tasks_connection
 
 
@@ -32,14 +34,20 @@ class User(Node):
     async def tasks(
         self,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: TaskFilter | None = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+        filter: Annotated[
+            TaskFilter | None,
+            strawberry.argument(description="Which tasks to include; null includes them all."),
+        ] = None,
     ) -> Connection[Task]:
         return await tasks_connection(info, first, after, filter)
 
     @strawberry.field(description="Your knowledge-base documents, newest first.")
     async def documents(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> Connection[Document]:
         return await documents_connection(info, first, after)
