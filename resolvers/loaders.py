@@ -108,6 +108,10 @@ class Loaders:
         return self._get_many("documents_by_step", _documents_by_step)
 
     @property
+    def task_document_text(self) -> ManyLoader[int, str | None]:
+        return self._get_many("task_document_text", _task_document_texts)
+
+    @property
     def citations_by_step(self) -> ManyLoader[int, list[Citation]]:
         return self._get_many("citations_by_step", _citations_by_step)
 
@@ -128,15 +132,20 @@ def _grouped(rows: Sequence[V], key: Callable[[V], K], keys: Sequence[K]) -> lis
 
 
 # Workspace files without their timestamps, which nothing shows and which cost a parse each.
-TASK_DOCUMENT_COLUMNS = (
-    "id", "task_id", "filename", "content_type", "size", "sha256", "metadata", "text",
-)  # fmt: skip
+# Nor their text, which can be long and is loaded only when asked for (task_document_text).
+TASK_DOCUMENT_COLUMNS = ("id", "task_id", "filename", "content_type", "size", "sha256", "metadata")
 
 
 async def _task_documents_by_task(task_ids: list[int]) -> list[list[TaskDocument]]:
     query = TaskDocument.filter(task_id__in=task_ids).only(*TASK_DOCUMENT_COLUMNS)
     rows = await query.order_by("id")
     return _grouped(rows, lambda d: d.task_id, task_ids)
+
+
+async def _task_document_texts(ids: list[int]) -> list[str | None]:
+    rows = await TaskDocument.filter(id__in=ids).values("id", "text")
+    texts = {row["id"]: row["text"] for row in rows}
+    return [texts.get(pk) for pk in ids]
 
 
 async def _documents_by_step(step_ids: list[int]) -> list[list[TaskDocument]]:

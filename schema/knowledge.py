@@ -16,6 +16,7 @@ from resolvers.ids import encode_id
 from resolvers.ingestion import document_topic
 from retrieval.stores.base import SearchMode as StoreSearchMode
 from schema.info import Info
+from schema.lookahead import selects
 from schema.node import Node
 from schema.pagination import (
     AFTER_DESCRIPTION,
@@ -176,7 +177,8 @@ async def documents_connection(
     user = await info.context.viewer()
     request = page_request(first, after, info.context.settings.limits.max_first)
     query = models.KnowledgeDocument.filter(owner_id=user.id).order_by("-id")
-    total = await query.count()
+    # Counting is a query of its own: only when asked for (an unasked total is never sent).
+    total = await query.count() if selects(info, "totalCount") else 0
     if request.after is not None:
         query = query.filter(id__lt=request.after)
     rows = await query.limit(request.first + 1)

@@ -92,11 +92,15 @@ class TaskDocument(Node):
         description="Facts about the file as a JSON object: `source`, `sha256` and, when its text "
         "cannot be read, `textError` for uploads; `author: agent` for files the agent wrote."
     )
-    text: str | None = strawberry.field(
-        description="The file's text, as the agent reads it; null when none could be extracted."
-    )
     pk: strawberry.Private[int]
     secret: strawberry.Private[str]
+
+    @strawberry.field(
+        description="The file's text, as the agent reads it; null when none could be extracted."
+    )
+    async def text(self, info: Info) -> str | None:
+        # Loaded only when asked for: a nested read of thousands of files needs no texts.
+        return await info.context.loaders.task_document_text.load(self.pk)
 
     @strawberry.field(
         description="A signed path on this server to download the bytes without a token; it "
@@ -114,7 +118,6 @@ class TaskDocument(Node):
             content_type=document.content_type,
             size=document.size,
             metadata=JSON(document.metadata),
-            text=document.text,
             pk=document.id,
             secret=secret,
         )
@@ -309,7 +312,8 @@ async def tasks_connection(
     request = page_request(first, after, info.context.settings.limits.max_first)
     chosen = filter or TaskFilter()
     query = task_cases.tasks_query(user.id, completed=chosen.completed, text=chosen.text)
-    total = await query.count()
+    # Counting is a query of its own: only when asked for (an unasked total is never sent).
+    total = await query.count() if selects(info, "totalCount") else 0
     query = query.order_by("-id")
     if request.after is not None:
         query = query.filter(id__lt=request.after)
