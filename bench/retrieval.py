@@ -99,6 +99,7 @@ async def main() -> None:
     parser.add_argument("--embedder", default="minilm")
     parser.add_argument("--documents", type=int, default=None)
     parser.add_argument("--queries", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=2, help="ingestion workers")
     arguments = parser.parse_args()
     corpus, questions, qrels = load(arguments.documents, arguments.queries)
     with tempfile.TemporaryDirectory() as folder:
@@ -107,7 +108,11 @@ async def main() -> None:
         await apply_migrations(url)
         settings = make_settings(data, url, max_upload_bytes=10_000_000)
         retrieval = settings.retrieval.__class__(
-            **{**settings.retrieval.__dict__, "embedder": arguments.embedder}
+            **{
+                **settings.retrieval.__dict__,
+                "embedder": arguments.embedder,
+                "ingestion_workers": arguments.workers,
+            }
         )
         settings = settings.__class__(**{**settings.__dict__, "retrieval": retrieval})
         live = await LiveServer(create_app(settings)).start()

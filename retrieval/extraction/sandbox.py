@@ -29,6 +29,12 @@ class ExtractionLimits:
 
 DEFAULT_LIMITS = ExtractionLimits()
 
+# Parsed in the calling process (in a thread); PDF and DOCX always go to a limited child.
+IN_PROCESS_TYPES = frozenset(
+    {"text/plain", "text/markdown", "text/csv", "application/json", "text/html"}
+)
+IN_PROCESS_MAX_BYTES = 8 * 1024 * 1024
+
 
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
@@ -86,6 +92,24 @@ def run_isolated(
     raise kind(str(answer.get("message", "extraction failed")))
 
 
+def _parse_here(path: Path, content_type: str, limits: ExtractionLimits) -> str:
+    """Text formats decompress nothing and their parsers cannot loop: a child process (a new
+    interpreter, ~0.2 s each) buys them no safety, only time."""
+    from retrieval.extraction.formats import extract_in_process
+
+    try:
+        text = extract_in_process(path, content_type, None)
+    except errors.ExtractionError:
+        raise
+    except RecursionError:
+        raise errors.ExtractionFailed("nested too deeply") from None
+    except Exception as error:  # a malformed file fails this document only
+        raise errors.ExtractionFailed(f"{type(error).__name__}: {error}") from None
+    if len(text) > limits.max_chars:
+        raise errors.ExtractionFailed(f"more than {limits.max_chars} characters")
+    return text
+
+
 def extract_text(path: Path, content_type: str, limits: ExtractionLimits = DEFAULT_LIMITS) -> str:
     """The text of a file whose type `sniff_content_type` decided. Blocking: from async code use
     `extract_text_async`. Raises UnsupportedContent, EmptyDocument or ExtractionFailed."""
@@ -99,7 +123,10 @@ def extract_text(path: Path, content_type: str, limits: ExtractionLimits = DEFAU
         raise errors.ExtractionFailed(f"cannot read the file: {error}") from error
     if size == 0:
         raise errors.EmptyDocument("the file is empty")
-    text = run_isolated(PARSE_TARGET, path, content_type, limits)
+    if content_type in IN_PROCESS_TYPES and size <= IN_PROCESS_MAX_BYTES:
+        text = _parse_here(path, content_type, limits)
+    else:
+        text = run_isolated(PARSE_TARGET, path, content_type, limits)
     if not text.strip():
         raise errors.EmptyDocument("the file holds no text")
     return text
