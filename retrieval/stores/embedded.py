@@ -78,6 +78,9 @@ class EmbeddedStore:
         self._db: sqlite3.Connection | None = None
         self._dimension: int | None = None
         self._owners: dict[int, VectorIndex] = {}
+        # SQLite's data_version changes when another connection (another process: a CLI ingest,
+        # a worker) commits; the owners' in-memory matrices are then reloaded.
+        self._data_version: int | None = None
         self._closed = False
 
     async def _run(self, work: Callable[..., T], *args: object) -> T:
@@ -274,6 +277,10 @@ class EmbeddedStore:
         return {rowid: -score for rowid, score in self._connection().execute(sql, params)}
 
     def _search(self, request: SearchRequest) -> list[ScoredChunk]:
+        (version,) = self._connection().execute("PRAGMA data_version").fetchone()
+        if version != self._data_version:
+            self._owners.clear()
+            self._data_version = version
         index = self._owner_index(request.owner_id)
         depth = max(self.candidates, request.limit)
         keyword: dict[int, float] = {}

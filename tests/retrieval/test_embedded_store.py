@@ -131,6 +131,18 @@ async def test_delete_document_leaves_both_indexes(store: EmbeddedStore) -> None
     assert await store.count(owner_id=2) == 1
 
 
+async def test_writes_by_another_process_are_seen_by_the_next_search(
+    tmp_path: Path, store: EmbeddedStore
+) -> None:
+    query = request("", unit(0, 1, 1), mode=SearchMode.VECTOR, limit=1)
+    assert [h.chunk_id for h in await store.search(query)] != [5]  # the owner's matrix is cached
+    other = EmbeddedStore(tmp_path / "chunks.sqlite3")  # another connection, as a CLI would have
+    assert await other.open(MODEL, 3) is False
+    await other.upsert([chunk(5, 40, 1, "Written elsewhere", 0, 1, 1)])
+    await other.close()
+    assert [h.chunk_id for h in await store.search(query)] == [5]
+
+
 async def test_vectors_persist_in_the_file(tmp_path: Path, store: EmbeddedStore) -> None:
     await store.close()
     again = EmbeddedStore(tmp_path / "chunks.sqlite3")
