@@ -14,12 +14,11 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncpg
 import httpx
 import openai
 
@@ -28,23 +27,14 @@ from gateway.settings import AgentSettings
 from models.migrate import apply_migrations
 from tests.conftest import make_settings
 from tests.fakes.openai_server import FakeOpenAI, tool_call
+from tests.support.databases import scratch_postgres
 from tests.support.live_server import LiveServer
 from tests.support.query_count import count_queries
-
-POSTGRES = "postgres://postgres@127.0.0.1:5432/test"
 
 
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-async def scratch_postgres() -> str:
-    name = f"taskloom_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(POSTGRES)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    return POSTGRES.rsplit("/", 1)[0] + "/" + name
 
 
 async def bare_model_calls(fake: FakeOpenAI, count: int) -> list[float]:
@@ -66,12 +56,13 @@ async def main() -> None:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     arguments = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder, FakeOpenAI() as fake:
-        data = Path(folder)
+    async with AsyncExitStack() as stack:
+        data = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        fake = stack.enter_context(FakeOpenAI())
         url = (
             f"sqlite://{data / 'bench.sqlite3'}"
             if arguments.database == "sqlite"
-            else await scratch_postgres()
+            else await stack.enter_async_context(scratch_postgres("taskloom_bench"))
         )
         await apply_migrations(url)
         agent = AgentSettings(
@@ -124,8 +115,8 @@ async def main() -> None:
         f"({step_median / model_median:.1f}x the model call)"
     )
     print(
-        f"  SQL per step      median {statistics.median(queries):.0f}, max {max(queries)} "
-        f"(grows with history: {queries[0]} at the first measured step)"
+        f"  SQL per step      median {statistics.median(queries):.0f}, min {min(queries)}, "
+        f"max {max(queries)} (with a history of up to {len(queries) + 10} steps)"
     )
 
 

@@ -16,13 +16,13 @@ from resolvers.ids import encode_id
 from resolvers.ingestion import document_topic
 from retrieval.stores.base import SearchMode as StoreSearchMode
 from schema.info import Info
-from schema.lookahead import selects
 from schema.node import Node
 from schema.pagination import (
     AFTER_DESCRIPTION,
     FIRST_DESCRIPTION,
     Connection,
     connection,
+    newest_first,
     page_request,
 )
 
@@ -171,18 +171,14 @@ class SearchHit:
         )
 
 
-async def documents_connection(
-    info: Info, first: int | None, after: str | None
+async def your_documents(
+    info: Info,
+    first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
+    after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
 ) -> Connection[Document]:
     user = await info.context.viewer()
-    request = page_request(first, after, info.context.settings.limits.max_first)
-    query = models.KnowledgeDocument.filter(owner_id=user.id).order_by("-id")
-    # Counting is a query of its own: only when asked for (an unasked total is never sent).
-    total = await query.count() if selects(info, "totalCount") else 0
-    if request.after is not None:
-        query = query.filter(id__lt=request.after)
-    rows = await query.limit(request.first + 1)
-    return connection(rows, request, key=lambda d: d.id, node=Document.of, total=total)
+    query = models.KnowledgeDocument.filter(owner_id=user.id)
+    return await newest_first(info, query, first, after, Document.of)
 
 
 @strawberry.type
@@ -195,14 +191,9 @@ class KnowledgeQuery:
     ) -> Document:
         return Document.of(await knowledge.owned_document(info.context, id))
 
-    @strawberry.field(description="Your documents, newest first.")
-    async def documents(
-        self,
-        info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
-    ) -> Connection[Document]:
-        return await documents_connection(info, first, after)
+    documents: Connection[Document] = strawberry.field(
+        resolver=your_documents, description="Your documents, newest first."
+    )
 
     @strawberry.field(description="One chunk of one of your documents.")
     async def chunk(

@@ -10,11 +10,16 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import strawberry
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from gateway.settings import GraphQLLimits
 from resolvers.errors import ValidationFailed
+from schema.info import Info
+from schema.lookahead import selects
 
 NodeT = TypeVar("NodeT")
+ModelT = TypeVar("ModelT", bound=Model)
 RowT = TypeVar("RowT")
 
 DEFAULT_FIRST = 20
@@ -120,3 +125,21 @@ def connection(
         ),
         total_count=total,
     )
+
+
+async def newest_first(
+    info: Info,
+    query: QuerySet[ModelT],
+    first: int | None,
+    after: str | None,
+    node: Callable[[ModelT], NodeT],
+) -> Connection[NodeT]:
+    """A page of `query`'s rows, newest (highest id) first, continuing after a cursor."""
+    request = page_request(first, after, info.context.settings.limits.max_first)
+    # Counting is a query of its own: only when asked for (an unasked total is never sent).
+    total = await query.count() if selects(info, "totalCount") else 0
+    query = query.order_by("-id")
+    if request.after is not None:
+        query = query.filter(id__lt=request.after)
+    rows = await query.limit(request.first + 1)
+    return connection(rows, request, key=lambda row: int(row.pk), node=node, total=total)

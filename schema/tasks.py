@@ -25,6 +25,7 @@ from schema.pagination import (
     FIRST_DESCRIPTION,
     Connection,
     connection,
+    newest_first,
     page_request,
 )
 
@@ -305,20 +306,19 @@ class CreateTaskInput:
     )
 
 
-async def tasks_connection(
-    info: Info, first: int | None, after: str | None, filter: TaskFilter | None
+async def your_tasks(
+    info: Info,
+    first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
+    after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    filter: Annotated[
+        TaskFilter | None,
+        strawberry.argument(description="Which tasks to include; null includes them all."),
+    ] = None,
 ) -> Connection[Task]:
     user = await info.context.viewer()
-    request = page_request(first, after, info.context.settings.limits.max_first)
     chosen = filter or TaskFilter()
     query = task_cases.tasks_query(user.id, completed=chosen.completed, text=chosen.text)
-    # Counting is a query of its own: only when asked for (an unasked total is never sent).
-    total = await query.count() if selects(info, "totalCount") else 0
-    query = query.order_by("-id")
-    if request.after is not None:
-        query = query.filter(id__lt=request.after)
-    rows = await query.limit(request.first + 1)
-    return connection(rows, request, key=lambda t: t.id, node=Task.of, total=total)
+    return await newest_first(info, query, first, after, Task.of)
 
 
 @strawberry.type
@@ -331,18 +331,9 @@ class TaskQuery:
     ) -> Task:
         return Task.of(await task_cases.owned_task(info.context, id))
 
-    @strawberry.field(description="Your tasks, newest first.")
-    async def tasks(
-        self,
-        info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
-        filter: Annotated[
-            TaskFilter | None,
-            strawberry.argument(description="Which tasks to include; null includes them all."),
-        ] = None,
-    ) -> Connection[Task]:
-        return await tasks_connection(info, first, after, filter)
+    tasks: Connection[Task] = strawberry.field(
+        resolver=your_tasks, description="Your tasks, newest first."
+    )
 
     @strawberry.field(description="One file of one of your tasks' workspaces.")
     async def task_document(

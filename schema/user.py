@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 import models
 from resolvers.ids import encode_id
-from schema.info import Info
-from schema.knowledge import Document, documents_connection
+from schema.knowledge import Document, your_documents
 from schema.node import Node
-from schema.pagination import AFTER_DESCRIPTION, FIRST_DESCRIPTION, Connection
-from schema.tasks import Task, TaskFilter, tasks_connection
+from schema.pagination import Connection
+from schema.tasks import Task, your_tasks
 
 
 @strawberry.type(description="A person with an account.")
@@ -30,24 +27,9 @@ class User(Node):
             email=user.email,
         )
 
-    @strawberry.field(description="Your tasks, newest first.")
-    async def tasks(
-        self,
-        info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
-        filter: Annotated[
-            TaskFilter | None,
-            strawberry.argument(description="Which tasks to include; null includes them all."),
-        ] = None,
-    ) -> Connection[Task]:
-        return await tasks_connection(info, first, after, filter)
-
-    @strawberry.field(description="Your knowledge-base documents, newest first.")
-    async def documents(
-        self,
-        info: Info,
-        first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
-        after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
-    ) -> Connection[Document]:
-        return await documents_connection(info, first, after)
+    tasks: Connection[Task] = strawberry.field(
+        resolver=your_tasks, description="Your tasks, newest first."
+    )
+    documents: Connection[Document] = strawberry.field(
+        resolver=your_documents, description="Your knowledge-base documents, newest first."
+    )

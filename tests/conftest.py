@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from tortoise import Tortoise, connections
@@ -25,12 +23,12 @@ from gateway.app import create_app
 from gateway.services import build_services
 from gateway.settings import Settings
 from models.migrate import apply_migrations
+from tests.support.databases import scratch_postgres
 from tests.support.live_server import LiveServer
 
 BACKEND = os.environ.get("TASKLOOM_TEST_BACKEND", "sqlite")
 if BACKEND not in {"sqlite", "postgres"}:
     raise pytest.UsageError("TASKLOOM_TEST_BACKEND must be sqlite or postgres")
-POSTGRES_ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
 
@@ -59,15 +57,9 @@ async def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.
     if request.param == "sqlite":
         yield f"sqlite://{tmp_path_factory.mktemp('sqlite') / 'taskloom.sqlite3'}"
         return
-    name = f"taskloom_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    async with scratch_postgres("taskloom_test") as url:
+        yield url
         await Tortoise.close_connections()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 @pytest.fixture(scope="session")
@@ -138,11 +130,5 @@ async def fresh_database_url(tmp_path: Path) -> AsyncIterator[str]:
     if BACKEND == "sqlite":
         yield f"sqlite://{tmp_path / 'fresh.sqlite3'}"
         return
-    name = f"taskloom_fresh_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with scratch_postgres("taskloom_fresh") as url:
+        yield url
