@@ -13,8 +13,10 @@ from resolvers.ids import decode_id
 from schema.info import Info
 from schema.knowledge import Chunk, Document
 from schema.node import Node
-from schema.tasks import Task, TaskDocument, shaped_step
+from schema.steps import shaped_step
+from schema.tasks import Task
 from schema.user import User
+from schema.workspace import TaskDocument
 
 
 async def _user(context: RequestContext, pk: int) -> Node | None:

@@ -1,10 +1,10 @@
-"""Tasks, their steps and workspace files."""
+"""Tasks: the requests the agent works on, their pages of steps, and the task roots."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -13,11 +13,8 @@ from strawberry.scalars import JSON
 import models
 from resolvers import steps as step_cases
 from resolvers import tasks as task_cases
-from resolvers.context import RequestContext
-from resolvers.downloads import download_url
 from resolvers.ids import encode_id
 from schema.info import Info
-from schema.knowledge import Chunk
 from schema.lookahead import selects
 from schema.node import Node
 from schema.pagination import (
@@ -28,159 +25,8 @@ from schema.pagination import (
     newest_first,
     page_request,
 )
-
-
-@strawberry.type(description="The tool a step chose, with its arguments and the reason.")
-class Action:
-    name: str = strawberry.field(
-        description="The tool chosen, e.g. `search_knowledge`, `ask_user` or `finish`; `none` when "
-        "the model failed before choosing one."
-    )
-    parameters: JSON = strawberry.field(
-        description="The arguments given to the tool, a JSON object."
-    )
-    reasoning: str = strawberry.field(
-        description="The model's reason for the choice; may be empty."
-    )
-    final: bool = strawberry.field(
-        description="True when the action ends the task with a final answer (the `finish` tool)."
-    )
-
-
-@strawberry.type(description="A chunk of the knowledge base that a step relied on.")
-class Citation:
-    chunk: Chunk = strawberry.field(description="The chunk cited.")
-    score: float = strawberry.field(
-        description="The search score the chunk had when the agent found it (its best, if found "
-        "more than once)."
-    )
-
-
-@strawberry.type(description="What a step's tool run gave.")
-class StepResult:
-    status: str = strawberry.field(
-        description="`ok`, `error`, or `waiting` (the agent asked you a question: answer it with "
-        "`stepTask(message:)`)."
-    )
-    details: JSON | None = strawberry.field(
-        description="Details as a JSON object: the tool's own data, the step's `usage` (tokens_in, "
-        "tokens_out, ms) and, when the model or tool failed, `failed_at` and `error_code`."
-    )
-    summary: str | None = strawberry.field(
-        description="A short account of what the step did; null when it timed out or crashed."
-    )
-    error: str | None = strawberry.field(
-        description="Why the step failed, when status is `error`; null otherwise."
-    )
-    message: str | None = strawberry.field(
-        description="The agent's final answer, or its question to you; null when it has neither."
-    )
-    citations: list[Citation] = strawberry.field(
-        description="The knowledge-base chunks the step relied on."
-    )
-
-
-@strawberry.type(description="A file of a task's workspace.")
-class TaskDocument(Node):
-    task_id: strawberry.ID = strawberry.field(description="The global id of the file's task.")
-    filename: str = strawberry.field(
-        description="The file's name, unique within the task: an upload whose name is taken gets "
-        "` (2)`, ` (3)`… before its extension."
-    )
-    content_type: str = strawberry.field(description="The file's media type, e.g. `text/markdown`.")
-    size: int = strawberry.field(description="The file's size in bytes.")
-    metadata: JSON = strawberry.field(
-        description="Facts about the file as a JSON object: `source`, `sha256` and, when its text "
-        "cannot be read, `textError` for uploads; `author: agent` for files the agent wrote."
-    )
-    pk: strawberry.Private[int]
-    secret: strawberry.Private[str]
-
-    @strawberry.field(
-        description="The file's text, as the agent reads it; null when none could be extracted."
-    )
-    async def text(self, info: Info) -> str | None:
-        # Loaded only when asked for: a nested read of thousands of files needs no texts.
-        return await info.context.loaders.task_document_text.load(self.pk)
-
-    @strawberry.field(
-        description="A signed path on this server to download the bytes without a token; it "
-        "works for about an hour."
-    )
-    def download_url(self) -> str:
-        return download_url(self.secret, "TaskDocument", self.pk)
-
-    @classmethod
-    def of(cls, document: models.TaskDocument, secret: str) -> TaskDocument:
-        return cls(
-            id=strawberry.ID(encode_id("TaskDocument", document.id)),
-            task_id=strawberry.ID(encode_id("Task", document.task_id)),
-            filename=document.filename,
-            content_type=document.content_type,
-            size=document.size,
-            metadata=JSON(document.metadata),
-            pk=document.id,
-            secret=secret,
-        )
-
-
-@strawberry.type(description="One step of a task: the input, the decision and its result.")
-class Step(Node):
-    index: int = strawberry.field(description="Position in its task: 0, 1, 2… without gaps.")
-    input: str = strawberry.field(
-        description="The message you sent with this step; empty when there was none."
-    )
-    action: Action = strawberry.field(description="What the agent decided to do.")
-    result: StepResult = strawberry.field(description="What the action gave.")
-    created: datetime = strawberry.field(description="When the step was recorded, in UTC.")
-    task_pk: strawberry.Private[int]
-    pk: strawberry.Private[int]
-
-    documents: list[TaskDocument] = strawberry.field(
-        description="The workspace files this step read or wrote."
-    )
-
-    @classmethod
-    def of(
-        cls,
-        step: models.Step,
-        *,
-        documents: list[TaskDocument] | None = None,
-        citations: list[Citation] | None = None,
-    ) -> Step:
-        """The step with its relations, loaded beforehand in a batch; a relation that was not
-        asked for is left empty."""
-        action: dict[str, Any] = step.action
-        result: dict[str, Any] = step.result
-        return cls(
-            id=strawberry.ID(encode_id("Step", step.id)),
-            index=step.index,
-            input=step.input,
-            action=Action(
-                name=action.get("name", ""),
-                parameters=JSON(action.get("parameters") or {}),
-                reasoning=action.get("reasoning", ""),
-                final=bool(action.get("final")),
-            ),
-            result=StepResult(
-                status=result.get("status", "error"),
-                details=result.get("details"),
-                summary=result.get("summary"),
-                error=result.get("error"),
-                message=result.get("message"),
-                citations=citations or [],
-            ),
-            created=step.created,
-            task_pk=step.task_id,
-            pk=step.id,
-            documents=documents or [],
-        )
-
-    @strawberry.field(description="The task the step belongs to.")
-    async def task(self, info: Info) -> Task:
-        task = await info.context.loaders.task_by_id.load(self.task_pk)
-        assert task is not None  # a step's task exists while the step does
-        return Task.of(task)
+from schema.steps import Step, shaped_step, shaped_steps
+from schema.workspace import TaskDocument
 
 
 @strawberry.type(description="What a task's steps have cost so far.")
@@ -253,37 +99,6 @@ class Task(Node):
         rows = await info.context.loaders.task_documents_by_task.load(self.pk)
         secret = info.context.settings.jwt_secret
         return [TaskDocument.of(row, secret) for row in rows]
-
-
-async def shaped_steps(
-    context: RequestContext,
-    rows: list[models.Step],
-    *,
-    documents: bool = True,
-    citations: bool = True,
-) -> list[Step]:
-    """Steps with the relations asked for, loaded in batches (every page of a nested read
-    awaits here in the same turn of the loop, so the loaders batch across pages too)."""
-    ids = [row.id for row in rows]
-    loaders, secret = context.loaders, context.settings.jwt_secret
-    files = await loaders.documents_by_step.load_many(ids) if documents else [[]] * len(ids)
-    cited = await loaders.citations_by_step.load_many(ids) if citations else [[]] * len(ids)
-    return [
-        Step.of(
-            row,
-            documents=[TaskDocument.of(document, secret) for document in row_files],
-            citations=[
-                Citation(chunk=Chunk.of(c.chunk, c.chunk.document), score=c.score)
-                for c in row_citations
-            ],
-        )
-        for row, row_files, row_citations in zip(rows, files, cited, strict=True)
-    ]
-
-
-async def shaped_step(context: RequestContext, row: models.Step) -> Step:
-    (step,) = await shaped_steps(context, [row])
-    return step
 
 
 @strawberry.input(description="Which tasks to list.")
