@@ -9,9 +9,10 @@ from collections import Counter
 from agent import SourceHit, ToolError, WorkspaceFile
 from models import Task, TaskDocument, User
 from resolvers.context import RequestContext
+from resolvers.errors import Unavailable
 from resolvers.ids import decode_id, encode_id
 from resolvers.knowledge import search_for
-from resolvers.uploads import safe_filename
+from resolvers.uploads import release_blob, safe_filename
 
 _WORD = re.compile(r"\w+")
 TEXT_FILE_MAX = 1024 * 1024
@@ -47,7 +48,10 @@ class TaskWorkspace:
         self.task = task
 
     async def search(self, query: str, limit: int) -> list[SourceHit]:
-        knowledge = await search_for(self.context, self.user, query[:1000], limit=limit)
+        try:
+            knowledge = await search_for(self.context, self.user, query[:1000], limit=limit)
+        except Unavailable as error:  # a clear error step, not an unexpected tool failure
+            raise ToolError(error.message) from None
         hits = [
             SourceHit(
                 chunk_id=hit.chunk.id,
@@ -109,7 +113,9 @@ class TaskWorkspace:
         data = text.encode("utf-8")
         if len(data) > TEXT_FILE_MAX:
             raise ToolError(f"A workspace file holds at most {TEXT_FILE_MAX} bytes")
-        stored = await self.context.services.blobs.save_bytes(data or b"\n")
+        blobs = self.context.services.blobs
+        stored = await blobs.save_bytes(data or b"\n")
+        previous = await TaskDocument.get_or_none(task_id=self.task.id, filename=name)
         document, _ = await TaskDocument.update_or_create(
             task_id=self.task.id,
             filename=name,
@@ -121,4 +127,6 @@ class TaskWorkspace:
                 "metadata": {"author": "agent"},
             },
         )
+        if previous is not None and previous.sha256 != stored.sha256:
+            await release_blob(blobs, previous.sha256)
         return workspace_file(document, with_text=True)
