@@ -102,3 +102,41 @@ async def test_a_store_that_is_down_makes_the_job_wait_and_retry(fresh_database_
             len(weaviate.objects("TaskloomChunk", t)) for t in weaviate.tenants("TaskloomChunk")
         )
         assert stored == chunk_count > 0
+
+
+async def test_another_embedding_model_re_ingests_everything_and_never_mixes_vectors(
+    fresh_database_url, tmp_path
+):
+    env = taskloom_env(tmp_path / "data", fresh_database_url, TASKLOOM_EMBEDDER="wordllama")
+    await _prepare(env, tmp_path)
+    first = await run_taskloom(env, "worker", "--until-idle")
+    assert first.returncode == 0, first.stderr
+    _, status, chunk_count, _ = await _document(fresh_database_url)
+    assert status == "ready"
+    index = tmp_path / "data" / "index.sqlite3"
+
+    def indexed() -> tuple[str, int, set[int]]:
+        with sqlite3.connect(index) as db:
+            (model,) = db.execute("SELECT value FROM meta WHERE key = 'model_id'").fetchone()
+            rows = db.execute("SELECT length(vector) FROM chunks").fetchall()
+        return model, len(rows), {size for (size,) in rows}
+
+    before_model, before_count, before_sizes = indexed()
+    assert before_count == chunk_count
+
+    with FakeOpenAI(embedding_dimension=16) as fake:
+        switched = {
+            **env, "TASKLOOM_EMBEDDER": "openai", "TASKLOOM_EMBEDDING_MODEL": "fake-embedding",
+            "TASKLOOM_EMBEDDING_DIMENSION": "16", "OPENAI_BASE_URL": fake.base_url,
+            "OPENAI_API_KEY": "test",
+        }  # fmt: skip
+        again = await run_taskloom(switched, "worker", "--until-idle")
+        assert again.returncode == 0, again.stderr
+        assert fake.embedding_requests()
+    assert "re-ingesting 1 document" in again.stderr
+    _, status, chunk_count, _ = await _document(fresh_database_url)
+    after_model, after_count, after_sizes = indexed()
+    assert status == "ready"
+    assert before_model != after_model
+    assert after_count == chunk_count
+    assert after_sizes == {16 * 4} != before_sizes  # float32 vectors of the new model only
