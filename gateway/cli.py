@@ -25,6 +25,18 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
 
     if arguments.migrate:
         _migrate(settings, arguments)
+    if arguments.workers > 1:
+        # Each worker process builds its own app from the same environment.
+        uvicorn.run(
+            "gateway.app:create_app",
+            factory=True,
+            workers=arguments.workers,
+            host=arguments.host,
+            port=arguments.port,
+            log_level=arguments.log_level,
+            proxy_headers=True,
+        )
+        return 0
     uvicorn.run(
         create_app(settings),
         host=arguments.host,
@@ -108,6 +120,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--migrate", action="store_true", help="apply migrations first")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("TASKLOOM_WORKERS", "1")),
+        help="server processes (subscriptions across them need PostgreSQL)",
+    )
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")

@@ -10,6 +10,7 @@ from typing import Any
 from agent import Provider, build_provider, default_tools
 from gateway.settings import Settings
 from resolvers.context import AgentEngine, Services
+from resolvers.event_relay import PostgresRelay
 from resolvers.events import EventBus
 from resolvers.ingestion import IngestionWorker, WorkerOptions, requeue_everything
 from resolvers.passwords import DummyHash
@@ -117,12 +118,18 @@ async def running(services: Services, *, workers: int | None = None) -> AsyncIte
         await services.retriever.open()
     except StoreUnavailable as error:  # searches answer 503 and ingestion waits until it is up
         logger.warning("the chunk store is unavailable: %s", error)
+    relay = None
+    if services.settings.database_url.startswith("postgres://"):
+        relay = PostgresRelay(services.settings.database_url, services.events)
+        await relay.start()
     count = services.settings.retrieval.ingestion_workers if workers is None else workers
     services.ingestion.start(count)
     try:
         yield services
     finally:
         await services.ingestion.stop()
+        if relay is not None:
+            await relay.stop()
         await services.retriever.close()
         aclose = getattr(services.agent.provider, "aclose", None)
         if aclose is not None:

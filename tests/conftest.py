@@ -48,7 +48,7 @@ def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Set
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "database_url" in getattr(item, "fixturenames", ()):
+        if {"database_url", "fresh_database_url"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
 
 
