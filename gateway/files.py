@@ -20,10 +20,13 @@ async def serve_download(services: Services, token: str) -> Response:
         document = await TaskDocument.get_or_none(id=pk) if kind == "TaskDocument" else None
         if document is None:
             raise NotFound("This file no longer exists")
+        path = services.blobs.path(document.sha256)
+        if not path.is_file():  # removed from the data folder behind the service's back
+            raise NotFound("This file's bytes are missing from the data folder")
     except NotFound as error:
         return error_response(error.code, error.message)
     return FileResponse(
-        services.blobs.path(document.sha256),
+        path,
         media_type=document.content_type,
         filename=document.filename,
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300"},

@@ -112,3 +112,16 @@ async def test_the_agent_reads_a_workspace_file(client):
             break
     assert final is not None and final["action"]["final"]
     assert "Thursday" in final["result"]["message"]
+
+
+async def test_bytes_missing_from_the_data_folder_are_404_not_500(client, settings):
+    user = await register(client)
+    task = await new_task(client, user)
+    document = (await put(client, user, task["id"], b"soon gone")).json()
+    sha = document["metadata"]["sha256"]
+    (settings.data_dir / "blobs" / sha[:2] / sha[2:4] / sha).unlink()
+    response = await client.get(
+        f"/api/tasks/{task['id']}/documents/{document['id']}", headers=user["headers"]
+    )
+    assert response.status_code == 404
+    assert response.json()["error"] == "NOT_FOUND"
