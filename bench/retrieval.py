@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import statistics
@@ -107,14 +108,10 @@ async def main() -> None:
         url = f"sqlite://{data / 'bench.sqlite3'}"
         await apply_migrations(url)
         settings = make_settings(data, url, max_upload_bytes=10_000_000)
-        retrieval = settings.retrieval.__class__(
-            **{
-                **settings.retrieval.__dict__,
-                "embedder": arguments.embedder,
-                "ingestion_workers": arguments.workers,
-            }
+        retrieval = dataclasses.replace(
+            settings.retrieval, embedder=arguments.embedder, ingestion_workers=arguments.workers
         )
-        settings = settings.__class__(**{**settings.__dict__, "retrieval": retrieval})
+        settings = dataclasses.replace(settings, retrieval=retrieval)
         live = await LiveServer(create_app(settings)).start()
         async with httpx.AsyncClient(base_url=live.url, timeout=120) as http:
             account = {

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from tests.support.processes import query, run_taskloom, taskloom_env
+from tests.support.processes import migrated_with_user, query, run_taskloom, taskloom_env
 
 
 async def test_ingest_a_folder_skips_what_it_cannot_read_and_waits_for_the_rest(
     fresh_database_url, tmp_path
 ):
     env = taskloom_env(tmp_path / "data", fresh_database_url, TASKLOOM_EMBEDDER="wordllama")
-    assert (await run_taskloom(env, "migrate")).returncode == 0
-    created = await run_taskloom(
-        env, "createuser", "reader", "--email", "r@example.org", "--password-stdin",
-        stdin="reader password\n",
-    )  # fmt: skip
-    assert created.returncode == 0, created.stderr
+    await migrated_with_user(env, "reader")
     folder = tmp_path / "papers"
     (folder / "nested").mkdir(parents=True)
     (folder / "a.txt").write_text("Lighthouses guide ships along the rocky coast.")

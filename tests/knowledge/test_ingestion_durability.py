@@ -7,7 +7,14 @@ import sqlite3
 
 from tests.fakes.openai_server import FakeOpenAI, hang
 from tests.fakes.weaviate import running_fake_weaviate
-from tests.support.processes import eventually, query, run_taskloom, start_taskloom, taskloom_env
+from tests.support.processes import (
+    eventually,
+    migrated_with_user,
+    query,
+    run_taskloom,
+    start_taskloom,
+    taskloom_env,
+)
 
 TEXT = "\n\n".join(
     f"Section {n}. The harbour keeps {n} lighthouses and the keeper logs every ship that passes. "
@@ -17,12 +24,7 @@ TEXT = "\n\n".join(
 
 
 async def _prepare(env, tmp_path) -> None:
-    assert (await run_taskloom(env, "migrate")).returncode == 0
-    created = await run_taskloom(
-        env, "createuser", "keeper", "--email", "keeper@example.org", "--password-stdin",
-        stdin="keeper password\n",
-    )  # fmt: skip
-    assert created.returncode == 0, created.stderr
+    await migrated_with_user(env, "keeper")
     source = tmp_path / "harbour.txt"
     source.write_text(TEXT)
     queued = await run_taskloom(env, "ingest", str(source), "--user", "keeper", "--queue-only")

@@ -70,3 +70,14 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30) 
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("the condition did not come about in time")
         await asyncio.sleep(0.05)
+
+
+async def migrated_with_user(env: dict[str, str], username: str) -> None:
+    """Migrates the environment's database and creates `username` (password: "<name> password")."""
+    migrated = await run_taskloom(env, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    created = await run_taskloom(
+        env, "createuser", username, "--email", f"{username}@example.org", "--password-stdin",
+        stdin=f"{username} password\n",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
