@@ -179,3 +179,28 @@ async def test_task_routes_need_a_token(client):
         ("GET", "/api/tasks/x/steps"),
     ]:
         assert (await client.request(method, path)).status_code == 401
+
+
+async def test_tasks_can_be_filtered_by_completion_and_text(client):
+    user = await register(client)
+    open_task = await new_task(client, user, "Count the harbour lighthouses")
+    done_task = await new_task(client, user, "Summarise the keeper's log")
+    final = None
+    for _ in range(6):
+        final = (await client.post(f"/api/tasks/{done_task['id']}", headers=user["headers"])).json()
+        if final["action"]["final"]:
+            break
+    query = "query($f: TaskFilter) { tasks(filter: $f) { totalCount edges { node { id } } } }"
+
+    async def ids(task_filter):
+        result = await graphql(client, query, {"f": task_filter}, headers=user["headers"])
+        return [edge["node"]["id"] for edge in result["data"]["tasks"]["edges"]]
+
+    assert await ids({"completed": True}) == [done_task["id"]]
+    assert await ids({"completed": False}) == [open_task["id"]]
+    assert await ids({"text": "LIGHTHOUSES"}) == [open_task["id"]]
+    assert await ids({"text": "no such words"}) == []
+    too_long = await graphql(client, query, {"f": {"text": "x" * 201}}, headers=user["headers"])
+    assert too_long["errors"][0]["extensions"]["code"] == "VALIDATION_FAILED"
+    wrong_type = await graphql(client, query, {"f": {"completed": "yes"}}, headers=user["headers"])
+    assert wrong_type["errors"][0]["extensions"]["code"] == "VALIDATION_FAILED"
