@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 from strawberry.dataloader import DataLoader
-from tortoise import connections
 from tortoise.models import Model
 
-from models import Chunk, Citation, KnowledgeDocument, Step, StepDocument, Task, TaskDocument
+from models import Chunk, Citation, KnowledgeDocument, Step, Task, TaskDocument
+from resolvers.batch_sql import BatchQuery, columns
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -86,11 +86,11 @@ class Loaders:
 
     @property
     def steps_page(self) -> DataLoader[PageKey, list[Step]]:
-        return self._get("steps_page", _pages(Step, "steps", "task_id", "index"))
+        return self._get("steps_page", _pages(Step, "task_id", "index"))
 
     @property
     def chunks_page(self) -> DataLoader[PageKey, list[Chunk]]:
-        return self._get("chunks_page", _pages(Chunk, "chunks", "document_id", "index"))
+        return self._get("chunks_page", _pages(Chunk, "document_id", "index"))
 
     def _get_many(
         self, name: str, fetch: Callable[[list[Any]], Awaitable[Sequence[Any]]]
@@ -118,7 +118,10 @@ class Loaders:
 
 def _by_id(model: type[M]) -> Callable[[list[int]], Awaitable[list[M | None]]]:
     async def load(ids: list[int]) -> list[M | None]:
-        rows = {row.pk: row for row in await model.filter(id__in=ids)}
+        query = BatchQuery()
+        table = model._meta.db_table
+        sql = f'SELECT {columns(model)} FROM "{table}" WHERE {query.among("id", ids)}'  # noqa: S608
+        rows = {row.pk: row for row in await query.models(model, sql)}
         return [rows.get(pk) for pk in ids]
 
     return load
@@ -136,28 +139,36 @@ def _grouped(rows: Sequence[V], key: Callable[[V], K], keys: Sequence[K]) -> lis
 TASK_DOCUMENT_COLUMNS = ("id", "task_id", "filename", "content_type", "size", "sha256", "metadata")
 
 
+async def _task_documents_where(query: BatchQuery, column: str, ids: Iterable[int]) -> list[Any]:
+    sql = (
+        f"SELECT {columns(TaskDocument, TASK_DOCUMENT_COLUMNS)} FROM task_documents "  # noqa: S608
+        f"WHERE {query.among(column, ids)} ORDER BY id"
+    )
+    return await query.models(TaskDocument, sql)
+
+
 async def _task_documents_by_task(task_ids: list[int]) -> list[list[TaskDocument]]:
-    query = TaskDocument.filter(task_id__in=task_ids).only(*TASK_DOCUMENT_COLUMNS)
-    rows = await query.order_by("id")
+    rows = await _task_documents_where(BatchQuery(), "task_id", task_ids)
     return _grouped(rows, lambda d: d.task_id, task_ids)
 
 
 async def _task_document_texts(ids: list[int]) -> list[str | None]:
-    rows = await TaskDocument.filter(id__in=ids).values("id", "text")
-    texts = {row["id"]: row["text"] for row in rows}
+    query = BatchQuery()
+    sql = f"SELECT id, text FROM task_documents WHERE {query.among('id', ids)}"  # noqa: S608
+    texts = {row["id"]: row["text"] for row in await query.rows(sql)}
     return [texts.get(pk) for pk in ids]
 
 
 async def _documents_by_step(step_ids: list[int]) -> list[list[TaskDocument]]:
-    links = (
-        await StepDocument.filter(step_id__in=step_ids)
-        .order_by("id")
-        .values("step_id", "document_id")
+    query = BatchQuery()
+    sql = (
+        "SELECT step_id, document_id FROM step_documents "  # noqa: S608
+        f"WHERE {query.among('step_id', step_ids)} ORDER BY id"
     )
-    wanted = {link["document_id"] for link in links}
-    documents = {
-        d.id: d for d in await TaskDocument.filter(id__in=wanted).only(*TASK_DOCUMENT_COLUMNS)
-    }
+    links = await query.rows(sql)
+    # A file read by many steps is loaded, and later shaped, once.
+    wanted = dict.fromkeys(link["document_id"] for link in links)
+    documents = {d.id: d for d in await _task_documents_where(BatchQuery(), "id", wanted)}
     by_step: dict[int, dict[int, TaskDocument]] = defaultdict(dict)
     for link in links:
         by_step[link["step_id"]][link["document_id"]] = documents[link["document_id"]]
@@ -165,61 +176,51 @@ async def _documents_by_step(step_ids: list[int]) -> list[list[TaskDocument]]:
 
 
 async def _citations_by_step(step_ids: list[int]) -> list[list[Citation]]:
-    rows = (
-        await Citation.filter(step_id__in=step_ids)
-        .order_by("id")
-        .prefetch_related("chunk__document")
+    query = BatchQuery()
+    sql = (
+        f"SELECT {columns(Citation)} FROM citations "  # noqa: S608
+        f"WHERE {query.among('step_id', step_ids)} ORDER BY id"
     )
+    rows = await query.models(Citation, sql)
+    await Citation.fetch_for_list(rows, "chunk__document")
     return _grouped(rows, lambda c: c.step_id, step_ids)
 
 
 def _pages(
-    model: type[M], table: str, parent: str, position: str
+    model: type[M], parent: str, position: str
 ) -> Callable[[list[PageKey]], Awaitable[list[list[M]]]]:
     """Loads pages of children for many parents: one windowed query per distinct page shape
-    (size, cursor) for the ids, then one query for all their rows."""
+    (size, cursor), usually one in all."""
 
     async def load(keys: list[PageKey]) -> list[list[M]]:
         shapes: dict[tuple[int, int | None], list[int]] = defaultdict(list)
         for parent_id, size, after in keys:
             shapes[(size, after)].append(parent_id)
-        wanted: list[int] = []
+        found: dict[tuple[int, int | None], list[M]] = {}
         for (size, after), parents in shapes.items():
-            wanted += await _window_ids(table, parent, position, parents, size, after)
-        rows = await model.filter(id__in=wanted).order_by(position)
-        found: dict[tuple[int, int | None], list[M]] = defaultdict(list)
-        by_parent: dict[int, list[M]] = defaultdict(list)
-        for row in rows:
-            by_parent[getattr(row, parent)].append(row)
-        for (size, after), parents in shapes.items():
-            for parent_id in parents:
-                page = [
-                    r for r in by_parent[parent_id] if after is None or getattr(r, position) > after
-                ]
-                found[(parent_id, after)] = page[:size]
+            rows = await _window(model, parent, position, parents, size, after)
+            pages = _grouped(rows, lambda row: getattr(row, parent), parents)
+            for parent_id, page in zip(parents, pages, strict=True):
+                found[(parent_id, after)] = page
         return [found[(parent_id, after)] for parent_id, _, after in keys]
 
     return load
 
 
-async def _window_ids(
-    table: str, parent: str, position: str, parents: list[int], size: int, after: int | None
-) -> list[int]:
-    connection = connections.get("default")
-    postgres = connection.schema_generator.DIALECT == "postgres"
-    values: list[Any] = [*parents]
-    marks = [f"${n}" if postgres else "?" for n in range(1, len(parents) + 1)]
-    condition = f'"{parent}" IN ({", ".join(marks)})'
+async def _window(
+    model: type[M], parent: str, position: str, parents: list[int], size: int, after: int | None
+) -> list[M]:
+    """The first `size` children (after `after`, if given) of each parent, in parent and
+    position order."""
+    query = BatchQuery()
+    condition = query.among(f'"{parent}"', parents)
     if after is not None:
-        values.append(after)
-        condition += f' AND "{position}" > ' + (f"${len(values)}" if postgres else "?")
-    values.append(size)
-    limit = f"${len(values)}" if postgres else "?"
-    # Identifiers come from this module's own calls, never from a request.
+        condition += f' AND "{position}" > {query.param(after)}'
+    wanted = columns(model)
     sql = (
-        f'SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY "{parent}" '  # noqa: S608
-        f'ORDER BY "{position}") AS row_number FROM "{table}" WHERE {condition}) AS ranked '
-        f"WHERE row_number <= {limit}"
+        f"SELECT {wanted} FROM (SELECT {wanted}, ROW_NUMBER() OVER "  # noqa: S608
+        f'(PARTITION BY "{parent}" ORDER BY "{position}") AS row_number '
+        f'FROM "{model._meta.db_table}" WHERE {condition}) AS ranked '
+        f'WHERE row_number <= {query.param(size)} ORDER BY "{parent}", "{position}"'
     )
-    _, rows = await connection.execute_query(sql, values)
-    return [row["id"] for row in rows]
+    return await query.models(model, sql)

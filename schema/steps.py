@@ -144,10 +144,13 @@ async def shaped_steps(
     loaders, secret = context.loaders, context.settings.jwt_secret
     files = await loaders.documents_by_step.load_many(ids) if documents else [[]] * len(ids)
     cited = await loaders.citations_by_step.load_many(ids) if citations else [[]] * len(ids)
+    # A file read by many steps is shaped once and shared.
+    unique = {d.id: d for row_files in files for d in row_files}
+    shaped = {pk: TaskDocument.of(d, secret) for pk, d in unique.items()}
     return [
         Step.of(
             row,
-            documents=[TaskDocument.of(document, secret) for document in row_files],
+            documents=[shaped[document.id] for document in row_files],
             citations=[
                 Citation(chunk=Chunk.of(c.chunk, c.chunk.document), score=c.score)
                 for c in row_citations

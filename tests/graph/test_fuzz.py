@@ -31,9 +31,9 @@ QUERIES = [
 ]
 
 
-def _documents(mode: Mode, examples: int) -> list[str]:
+def generated_documents(mode: Mode, examples: int, fields: list[str] | None = None) -> list[str]:
     sdl = SCHEMA_FILE.read_text()
-    strategy = from_schema(sdl, fields=[*QUERIES, *MUTATIONS], mode=mode)
+    strategy = from_schema(sdl, fields=fields or [*QUERIES, *MUTATIONS], mode=mode)
     documents: list[str] = []
 
     @settings(
@@ -55,7 +55,7 @@ def _documents(mode: Mode, examples: int) -> list[str]:
 async def test_no_generated_document_causes_an_internal_error(client, mode, examples):
     user = await register(client)
     failures = []
-    for document in _documents(mode, examples):
+    for document in generated_documents(mode, examples):
         response = await client.post("/graphql", json={"query": document}, headers=user["headers"])
         if response.status_code != 200 or "Traceback" in response.text:
             failures.append((document, response.status_code, response.text[:300]))
