@@ -16,6 +16,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from gateway.body_limit import BodySizeLimit
 from gateway.files import download_endpoint
+from gateway.gc_tuning import tune_for_serving
 from gateway.graphiql import GraphiQL
 from gateway.graphql_view import GraphQLView
 from gateway.health import healthz, readyz
@@ -79,6 +80,13 @@ def create_app(
         ],
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
     )
+
+
+def create_served_app(settings: Settings | None = None) -> Starlette:
+    """The app as `taskloom serve` runs it, in a process tuned for serving."""
+    app = create_app(settings)
+    tune_for_serving()
+    return app
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -21,14 +21,14 @@ from resolvers.errors import DomainError
 def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
     import uvicorn
 
-    from gateway.app import create_app
+    from gateway.app import create_served_app
 
     if arguments.migrate:
         _migrate(settings, arguments)
     if arguments.workers > 1:
         # Each worker process builds its own app from the same environment.
         uvicorn.run(
-            "gateway.app:create_app",
+            "gateway.app:create_served_app",
             factory=True,
             workers=arguments.workers,
             host=arguments.host,
@@ -38,7 +38,7 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
         )
         return 0
     uvicorn.run(
-        create_app(settings),
+        create_served_app(settings),
         host=arguments.host,
         port=arguments.port,
         log_level=arguments.log_level,
