@@ -23,8 +23,9 @@ from gateway.health import healthz, readyz
 from gateway.responses import error_response
 from gateway.rest.endpoint import rest_routes
 from gateway.services import build_services, running
-from gateway.settings import Settings
+from gateway.settings import settings_from_env
 from models.config import tortoise_config
+from resolvers.config import Settings
 from resolvers.context import Services
 from schema.build import build_schema
 
@@ -41,7 +42,7 @@ def create_app(
 ) -> Starlette:
     """The application. `connect_database=False` serves over a Tortoise already connected by
     the caller (a second app on the same database, in tests)."""
-    settings = settings or Settings.from_env()
+    settings = settings or settings_from_env()
     services = services or build_services(settings)
     schema = build_schema(settings.limits, introspection=settings.introspection)
     graphiql = GraphiQL() if settings.introspection else None  # off in production by default

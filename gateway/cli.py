@@ -11,10 +11,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gateway.settings import Settings, SettingsError
+from gateway.settings import SettingsError, settings_from_env
 from models.config import database
 from models.migrate import apply_migrations
 from resolvers import accounts
+from resolvers.config import Settings
 from resolvers.errors import DomainError
 
 
@@ -171,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     arguments = _parser().parse_args(argv)
     try:
-        settings = Settings.from_env()
+        settings = settings_from_env()
         return int(arguments.run(settings, arguments))
     except SettingsError as error:
         print(f"taskloom: configuration error: {error}", file=sys.stderr)

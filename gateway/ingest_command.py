@@ -11,10 +11,10 @@ from typing import TextIO
 import anyio
 
 from gateway.services import build_services, running
-from gateway.settings import Settings
 from models import IngestionJob, IngestionStatus, KnowledgeDocument, User
 from models.config import database
 from resolvers import knowledge
+from resolvers.config import Settings
 from resolvers.context import RequestContext
 from resolvers.errors import DomainError, NotFound
 

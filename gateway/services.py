@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from agent import Provider, build_provider, default_tools
-from gateway.settings import Settings
+from resolvers.config import Settings
 from resolvers.context import AgentEngine, Services
 from resolvers.event_relay import PostgresRelay
 from resolvers.events import EventBus

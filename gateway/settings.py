@@ -10,9 +10,17 @@ import enum
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+
+from resolvers.config import (
+    AgentSettings,
+    Environment,
+    GraphQLLimits,
+    Registration,
+    RetrievalSettings,
+    Settings,
+)
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -24,109 +32,38 @@ class SettingsError(Exception):
     """A setting is missing or invalid; the message says which and why."""
 
 
-class Registration(enum.Enum):
-    OPEN = "open"
-    INVITE = "invite"
-    CLOSED = "closed"
-
-
-class Environment(enum.Enum):
-    DEVELOPMENT = "development"
-    PRODUCTION = "production"
-
-
-@dataclass(frozen=True)
-class GraphQLLimits:
-    max_depth: int = 15
-    max_aliases: int = 30
-    max_tokens: int = 5000
-    max_first: int = 100
-    max_cost: int = 100_000
-
-
-@dataclass(frozen=True)
-class RetrievalSettings:
-    embedder: str = "minilm"  # minilm | wordllama | openai
-    embedding_model: str | None = None  # for `openai`: the endpoint's model name
-    embedding_dimension: int | None = None  # for `openai` models the client does not know
-    weaviate_url: str | None = None  # unset: the embedded store in the data folder
-    weaviate_api_key: str | None = None
-    weaviate_grpc_host: str | None = None
-    weaviate_grpc_port: int = 50051
-    chunk_tokens: int = 128
-    chunk_overlap: int = 24
-    fusion: str = "relative_score"  # relative_score | reciprocal_rank
-    alpha: float | None = None  # the vector weight in HYBRID; None: the store's tuned default
-    ingestion_workers: int = 1
-    max_attempts: int = 8
-    lease_seconds: int = 60
-    first_backoff_seconds: int = 2
-
-
-@dataclass(frozen=True)
-class AgentSettings:
-    model: str | None = None  # unset: the offline provider
-    base_url: str | None = None
-    api_key: str | None = None
-    max_steps: int = 10
-    step_timeout_seconds: int = 300
-    model_timeout_seconds: int = 60
-    model_retries: int = 1
-
-
-@dataclass(frozen=True)
-class Settings:
-    data_dir: Path
-    database_url: str
-    jwt_secret: str
-    environment: Environment = Environment.DEVELOPMENT
-    token_ttl_seconds: int = 7 * 24 * 3600
-    registration: Registration = Registration.OPEN
-    max_upload_bytes: int = 50 * 1024 * 1024
-    max_json_bytes: int = 1024 * 1024
-    bcrypt_rounds: int = 12
-    login_max_failures: int = 10
-    login_window_seconds: int = 15 * 60
-    introspection: bool = True
-    limits: GraphQLLimits = field(default_factory=GraphQLLimits)
-    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
-    agent: AgentSettings = field(default_factory=AgentSettings)
-
-    @property
-    def production(self) -> bool:
-        return self.environment is Environment.PRODUCTION
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        environment = _enum(Environment, env, "TASKLOOM_ENV", Environment.DEVELOPMENT)
-        data_dir = Path(env.get("TASKLOOM_DATA_DIR", "./var")).resolve()
-        production = environment is Environment.PRODUCTION
-        return cls(
-            data_dir=data_dir,
-            database_url=normalise_database_url(
-                env.get("DATABASE_URL") or f"sqlite://{data_dir / 'taskloom.sqlite3'}"
-            ),
-            jwt_secret=_jwt_secret(env.get("TASKLOOM_JWT_SECRET"), data_dir, production),
-            environment=environment,
-            token_ttl_seconds=_int(env, "TASKLOOM_TOKEN_TTL", 7 * 24 * 3600, minimum=60),
-            registration=_enum(Registration, env, "TASKLOOM_REGISTRATION", Registration.OPEN),
-            max_upload_bytes=_int(env, "TASKLOOM_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1),
-            max_json_bytes=_int(env, "TASKLOOM_MAX_JSON_BYTES", 1024 * 1024, minimum=1024),
-            bcrypt_rounds=_int(env, "TASKLOOM_BCRYPT_ROUNDS", 12, minimum=4, maximum=16),
-            login_max_failures=_int(env, "TASKLOOM_LOGIN_MAX_FAILURES", 10, minimum=1),
-            login_window_seconds=_int(env, "TASKLOOM_LOGIN_WINDOW", 15 * 60, minimum=1),
-            introspection=_bool(env, "TASKLOOM_INTROSPECTION", default=not production),
-            limits=GraphQLLimits(
-                max_depth=_int(env, "TASKLOOM_MAX_DEPTH", 15, minimum=2),
-                max_aliases=_int(env, "TASKLOOM_MAX_ALIASES", 30, minimum=0),
-                max_tokens=_int(env, "TASKLOOM_MAX_TOKENS", 5000, minimum=100),
-                max_first=_int(env, "TASKLOOM_MAX_FIRST", 100, minimum=1),
-                max_cost=_int(env, "TASKLOOM_MAX_COST", 100_000, minimum=1),
-            ),
-            retrieval=_retrieval_settings(env),
-            agent=_agent_settings(env),
-        )
+def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """The settings in `env` (the process environment by default); SettingsError if one is
+    missing or invalid."""
+    env = os.environ if env is None else env
+    environment = _enum(Environment, env, "TASKLOOM_ENV", Environment.DEVELOPMENT)
+    data_dir = Path(env.get("TASKLOOM_DATA_DIR", "./var")).resolve()
+    production = environment is Environment.PRODUCTION
+    return Settings(
+        data_dir=data_dir,
+        database_url=normalise_database_url(
+            env.get("DATABASE_URL") or f"sqlite://{data_dir / 'taskloom.sqlite3'}"
+        ),
+        jwt_secret=_jwt_secret(env.get("TASKLOOM_JWT_SECRET"), data_dir, production),
+        environment=environment,
+        token_ttl_seconds=_int(env, "TASKLOOM_TOKEN_TTL", 7 * 24 * 3600, minimum=60),
+        registration=_enum(Registration, env, "TASKLOOM_REGISTRATION", Registration.OPEN),
+        max_upload_bytes=_int(env, "TASKLOOM_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1),
+        max_json_bytes=_int(env, "TASKLOOM_MAX_JSON_BYTES", 1024 * 1024, minimum=1024),
+        bcrypt_rounds=_int(env, "TASKLOOM_BCRYPT_ROUNDS", 12, minimum=4, maximum=16),
+        login_max_failures=_int(env, "TASKLOOM_LOGIN_MAX_FAILURES", 10, minimum=1),
+        login_window_seconds=_int(env, "TASKLOOM_LOGIN_WINDOW", 15 * 60, minimum=1),
+        introspection=_bool(env, "TASKLOOM_INTROSPECTION", default=not production),
+        limits=GraphQLLimits(
+            max_depth=_int(env, "TASKLOOM_MAX_DEPTH", 15, minimum=2),
+            max_aliases=_int(env, "TASKLOOM_MAX_ALIASES", 30, minimum=0),
+            max_tokens=_int(env, "TASKLOOM_MAX_TOKENS", 5000, minimum=100),
+            max_first=_int(env, "TASKLOOM_MAX_FIRST", 100, minimum=1),
+            max_cost=_int(env, "TASKLOOM_MAX_COST", 100_000, minimum=1),
+        ),
+        retrieval=_retrieval_settings(env),
+        agent=_agent_settings(env),
+    )
 
 
 def _retrieval_settings(env: Mapping[str, str]) -> RetrievalSettings:

@@ -13,9 +13,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from gateway.settings import Registration
 from models import InviteCode, InviteRedemption, User
 from resolvers import throttle, validation
+from resolvers.config import Registration
 from resolvers.context import RequestContext
 from resolvers.errors import Conflict, Forbidden, Unauthenticated, ValidationFailed
 from resolvers.passwords import hash_password, verify_password

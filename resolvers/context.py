@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent import Provider, ToolRegistry
-from gateway.settings import Settings
 from models import User
+from resolvers.config import Settings
 from resolvers.errors import Unauthenticated
 from resolvers.events import EventBus
 from resolvers.ingestion import IngestionWorker

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import F
 
-from gateway.settings import Settings
 from models import LoginThrottle
+from resolvers.config import Settings
 from resolvers.errors import RateLimited
 
 # Many people may sign in from behind one address (an office NAT): it gets more attempts.

@@ -18,7 +18,7 @@ from strawberry.schema.schema import StreamResult
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionResult, get_object_definition
 
-from gateway.settings import GraphQLLimits
+from resolvers.config import GraphQLLimits
 from schema.accounts import AccountMutation, AccountQuery
 from schema.errors import log_unexpected, shape_error
 from schema.execution import FastExecutionContext

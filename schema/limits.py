@@ -33,7 +33,7 @@ from graphql import (
     is_composite_type,
 )
 
-from gateway.settings import GraphQLLimits
+from resolvers.config import GraphQLLimits
 
 SIZE_ARGUMENTS = ("first", "limit")
 UNSIZED_LIST_GUESS = 5

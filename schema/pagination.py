@@ -13,7 +13,7 @@ import strawberry
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from gateway.settings import GraphQLLimits
+from resolvers.config import GraphQLLimits
 from resolvers.errors import ValidationFailed
 from schema.info import Info
 from schema.lookahead import selects

@@ -21,8 +21,9 @@ from tortoise import Tortoise, connections
 
 from gateway.app import create_app
 from gateway.services import build_services
-from gateway.settings import Settings
+from gateway.settings import settings_from_env
 from models.migrate import apply_migrations
+from resolvers.config import Settings
 from tests.support.databases import scratch_postgres
 from tests.support.live_server import LiveServer
 
@@ -33,7 +34,7 @@ TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:
-    base = Settings.from_env(
+    base = settings_from_env(
         {
             "TASKLOOM_DATA_DIR": str(data_dir),
             "DATABASE_URL": database_url,

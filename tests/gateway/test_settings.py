@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.settings import Registration, Settings, SettingsError
+from gateway.settings import SettingsError, settings_from_env
+from resolvers.config import Registration
 
 
 def test_development_generates_a_secret_once_and_keeps_it(tmp_path):
     env = {"TASKLOOM_DATA_DIR": str(tmp_path)}
-    first = Settings.from_env(env)
-    second = Settings.from_env(env)
+    first = settings_from_env(env)
+    second = settings_from_env(env)
     assert len(first.jwt_secret) >= 32
     assert first.jwt_secret == second.jwt_secret
     assert (tmp_path / "jwt_secret").stat().st_mode & 0o077 == 0
@@ -21,11 +22,11 @@ def test_production_refuses_a_missing_or_weak_secret(tmp_path, secret):
     if secret is not None:
         env["TASKLOOM_JWT_SECRET"] = secret
     with pytest.raises(SettingsError, match="TASKLOOM_JWT_SECRET"):
-        Settings.from_env(env)
+        settings_from_env(env)
 
 
 def test_production_with_a_strong_secret_starts_with_introspection_off(tmp_path):
-    settings = Settings.from_env(
+    settings = settings_from_env(
         {
             "TASKLOOM_DATA_DIR": str(tmp_path),
             "TASKLOOM_ENV": "production",
@@ -50,11 +51,11 @@ def test_production_with_a_strong_secret_starts_with_introspection_off(tmp_path)
 )
 def test_invalid_values_are_refused_naming_the_variable(tmp_path, name, value):
     with pytest.raises(SettingsError, match=name):
-        Settings.from_env({"TASKLOOM_DATA_DIR": str(tmp_path), name: value})
+        settings_from_env({"TASKLOOM_DATA_DIR": str(tmp_path), name: value})
 
 
 def test_values_are_read(tmp_path):
-    settings = Settings.from_env(
+    settings = settings_from_env(
         {
             "TASKLOOM_DATA_DIR": str(tmp_path),
             "TASKLOOM_REGISTRATION": "Invite",

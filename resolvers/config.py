@@ -1,0 +1,81 @@
+"""What the service is configured with: plain, frozen data, read from the environment once at
+start-up by gateway/settings.py and handed down to the use cases."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class Registration(enum.Enum):
+    OPEN = "open"
+    INVITE = "invite"
+    CLOSED = "closed"
+
+
+class Environment(enum.Enum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class GraphQLLimits:
+    max_depth: int = 15
+    max_aliases: int = 30
+    max_tokens: int = 5000
+    max_first: int = 100
+    max_cost: int = 100_000
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    embedder: str = "minilm"  # minilm | wordllama | openai
+    embedding_model: str | None = None  # for `openai`: the endpoint's model name
+    embedding_dimension: int | None = None  # for `openai` models the client does not know
+    weaviate_url: str | None = None  # unset: the embedded store in the data folder
+    weaviate_api_key: str | None = None
+    weaviate_grpc_host: str | None = None
+    weaviate_grpc_port: int = 50051
+    chunk_tokens: int = 128
+    chunk_overlap: int = 24
+    fusion: str = "relative_score"  # relative_score | reciprocal_rank
+    alpha: float | None = None  # the vector weight in HYBRID; None: the store's tuned default
+    ingestion_workers: int = 1
+    max_attempts: int = 8
+    lease_seconds: int = 60
+    first_backoff_seconds: int = 2
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    model: str | None = None  # unset: the offline provider
+    base_url: str | None = None
+    api_key: str | None = None
+    max_steps: int = 10
+    step_timeout_seconds: int = 300
+    model_timeout_seconds: int = 60
+    model_retries: int = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    jwt_secret: str
+    environment: Environment = Environment.DEVELOPMENT
+    token_ttl_seconds: int = 7 * 24 * 3600
+    registration: Registration = Registration.OPEN
+    max_upload_bytes: int = 50 * 1024 * 1024
+    max_json_bytes: int = 1024 * 1024
+    bcrypt_rounds: int = 12
+    login_max_failures: int = 10
+    login_window_seconds: int = 15 * 60
+    introspection: bool = True
+    limits: GraphQLLimits = field(default_factory=GraphQLLimits)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    agent: AgentSettings = field(default_factory=AgentSettings)
+
+    @property
+    def production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
