@@ -29,9 +29,9 @@ from agent import (
 )
 from models import Chunk, Citation, Step, StepDocument, Task
 from resolvers.context import RequestContext
-from resolvers.errors import Conflict
-from resolvers.ids import decode_id
-from resolvers.tasks import check_message, owned_task
+from resolvers.errors import Conflict, NotFound
+from resolvers.ids import decode_id, pk_of
+from resolvers.tasks import check_message
 from resolvers.workspace import TaskWorkspace
 
 logger = logging.getLogger("taskloom.steps")
@@ -64,17 +64,22 @@ def past_step(step: Step) -> PastStep:
 
 
 async def step_task(context: RequestContext, task_id: str, message: str | None) -> Step:
-    task = await owned_task(context, task_id)
     user = await context.viewer()
+    owned = Task.filter(id=pk_of(task_id, "Task"), owner_id=user.id)
     text = check_message(message, required=False)
     settings = context.settings.agent
     now = datetime.now(UTC)
     until = now + timedelta(seconds=settings.step_timeout_seconds + GUARD_MARGIN_SECONDS)
     free = Q(running_until__isnull=True) | Q(running_until__lt=now)
-    if not await Task.filter(Q(id=task.id) & free).update(running_until=until):
+    if not await owned.filter(free).update(running_until=until):
+        if not await owned.exists():
+            raise NotFound("No task with this id")
         raise Conflict("A step of this task is already running; try again when it has ended")
     try:
-        await task.refresh_from_db()
+        # Read once the guard is held: what an earlier step left is all there.
+        task = await owned.get_or_none()
+        if task is None:  # deleted since
+            raise NotFound("No task with this id")
         history = [past_step(step) for step in await Step.filter(task_id=task.id).order_by("index")]
         state = TaskState(
             request=task.request,
@@ -87,7 +92,7 @@ async def step_task(context: RequestContext, task_id: str, message: str | None) 
         outcome = await _decide_and_act(context, state, TaskWorkspace(context, user, task))
         step = await _record(task, user.id, text, outcome)
     finally:
-        await Task.filter(id=task.id).update(running_until=None)
+        await owned.update(running_until=None)
     context.services.events.publish(task_topic(task.id), step.id)
     return step
 
@@ -124,8 +129,10 @@ async def _decide_and_act(
 async def _record(task: Task, owner_id: int, text: str, outcome: StepOutcome) -> Step:
     usage: dict[str, Any] = outcome.result.details.get("usage") or {}
     cited = {citation.chunk_id: citation.score for citation in outcome.citations}
-    rows = await Chunk.filter(id__in=list(cited), document__owner_id=owner_id).values("id")
-    owned_chunks = {row["id"] for row in rows}
+    owned_chunks: set[int] = set()
+    if cited:  # only the user's own chunks can be cited
+        rows = await Chunk.filter(id__in=list(cited), document__owner_id=owner_id).values("id")
+        owned_chunks = {row["id"] for row in rows}
     async with in_transaction():
         await task.refresh_from_db(fields=["step_count"])
         step = await Step.create(

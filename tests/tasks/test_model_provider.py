@@ -11,6 +11,7 @@ import pytest
 from resolvers.config import AgentSettings
 from tests.fakes.openai_server import FakeOpenAI, error_reply, hang, text_reply, tool_call
 from tests.support.api import graphql, register
+from tests.support.query_count import count_queries
 from tests.support.subscriptions import subscription
 
 
@@ -152,3 +153,17 @@ async def test_a_model_that_never_finishes_is_stopped_within_max_steps(app_with)
             steps = [await _step(http, user, task_id) for _ in range(3)]
     assert [s["action"]["final"] for s in steps] == [False, False, True]
     assert steps[-1]["result"]["status"] == "ok"
+
+
+async def test_a_step_costs_the_same_sql_whatever_the_history(model):
+    fake, http = model
+    user = await register(http)
+    task_id = await _task(http, user)
+    counts = []
+    for _ in range(6):
+        fake.queue_chat(tool_call("list_documents", {}))
+        with count_queries() as counter:
+            await _step(http, user, task_id)
+        counts.append(counter.count_excluding("ingestion_jobs"))
+    assert len(set(counts)) == 1, counts
+    assert counts[0] <= 12, counts
