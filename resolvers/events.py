@@ -2,7 +2,12 @@
 
 Subscribers get every event published after they subscribed; a slow subscriber's queue is bounded
 and keeps the newest events (a subscription re-reads the current state anyway). Across processes
-(replicas, `serve --workers`) a relay carries them: `resolvers/event_relay.py`.
+(replicas, `serve --workers`) a relay carries them on PostgreSQL: `resolvers/event_relay.py`.
+
+Events only say "look again". A subscription also looks again every `poll_seconds` without one:
+that is how, on SQLite, it sees what another process changed (a second server process, a
+`taskloom worker` or `taskloom ingest`), and how, on PostgreSQL, it recovers a notification lost
+while the relay reconnected.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 QUEUE_SIZE = 256
+POLL_SECONDS = 1.0  # no relay: another process's changes are seen within a second
+RELAYED_POLL_SECONDS = 15.0  # a relay carries them at once; this is the safety net
 
 
 class EventBus:
@@ -44,6 +51,21 @@ class EventBus:
             self._subscribers[topic].discard(queue)
             if not self._subscribers[topic]:
                 del self._subscribers[topic]
+
+    @property
+    def poll_seconds(self) -> float:
+        return POLL_SECONDS if self.forward is None else RELAYED_POLL_SECONDS
+
+    async def wait(self, queue: asyncio.Queue[Any]) -> None:
+        """Until an event arrives on `queue` or `poll_seconds` pass, whichever is first; then the
+        subscriber reads the current state. Events that piled up meanwhile are read once."""
+        try:
+            async with asyncio.timeout(self.poll_seconds):
+                await queue.get()
+        except TimeoutError:
+            return
+        while not queue.empty():
+            queue.get_nowait()
 
     def subscriber_count(self, topic: str) -> int:
         return len(self._subscribers.get(topic, ()))

@@ -302,14 +302,16 @@ class KnowledgeSubscription:
     ) -> AsyncGenerator[Document, None]:
         document = await knowledge.owned_document(info.context, id)
         # Subscribe before reading the state, so that no change falls in between.
-        async with info.context.services.events.subscribe(document_topic(document.id)) as queue:
+        events = info.context.services.events
+        async with events.subscribe(document_topic(document.id)) as queue:
+            last: Document | None = None
             while True:
                 fresh = await models.KnowledgeDocument.get_or_none(id=document.id)
                 if fresh is None:
                     raise NotFound("The document was deleted")
-                yield Document.of(fresh)
+                if (shaped := Document.of(fresh)) != last:
+                    yield shaped
+                    last = shaped
                 if fresh.status in TERMINAL:
                     return
-                await queue.get()
-                while not queue.empty():  # several changes while we were away: read once
-                    queue.get_nowait()
+                await events.wait(queue)

@@ -226,13 +226,12 @@ class TaskSubscription:
     ) -> AsyncGenerator[Step, None]:
         task = await task_cases.owned_task(info.context, task_id)
         # Subscribe before reading what exists, so that no step falls in between.
-        async with info.context.services.events.subscribe(step_cases.task_topic(task.id)) as queue:
+        events = info.context.services.events
+        async with events.subscribe(step_cases.task_topic(task.id)) as queue:
             last_index = -1
-            for step in await models.Step.filter(task_id=task.id).order_by("index"):
-                last_index = step.index
-                yield await shaped_step(info.context, step)
             while True:
-                recorded = await models.Step.get_or_none(id=await queue.get())
-                if recorded is not None and recorded.index > last_index:
-                    last_index = recorded.index
-                    yield await shaped_step(info.context, recorded)
+                new = models.Step.filter(task_id=task.id, index__gt=last_index).order_by("index")
+                for step in await new:
+                    last_index = step.index
+                    yield await shaped_step(info.context, step)
+                await events.wait(queue)

@@ -1,22 +1,16 @@
-"""Two server processes on one PostgreSQL database: a subscriber on one hears of what the other
-records (LISTEN/NOTIFY), and a step guard holds across them."""
+"""Two server processes on one database: a subscriber on one hears of what the other records, at
+once on PostgreSQL (LISTEN/NOTIFY), within a second on SQLite (the subscription looks again)."""
 
 from __future__ import annotations
 
 import asyncio
 
 import httpx
-import pytest
 
-from tests.conftest import BACKEND
 from tests.gateway.test_database_down import _free_port, _until_serving
 from tests.support.api import register
 from tests.support.processes import run_taskloom, start_taskloom, taskloom_env
 from tests.support.subscriptions import subscription, until_ingested
-
-pytestmark = pytest.mark.skipif(
-    BACKEND != "postgres", reason="LISTEN/NOTIFY is PostgreSQL's; this runs in the PostgreSQL pass"
-)
 
 
 async def _serve(env, port: int) -> asyncio.subprocess.Process:
