@@ -21,6 +21,7 @@ Plain fields run no code of ours, so doing that work again changes nothing but t
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -79,9 +80,12 @@ def _named_object(type_: GraphQLOutputType) -> GraphQLObjectType | None:
     return type_ if isinstance(type_, GraphQLObjectType) else None
 
 
-class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    _plain_by_schema: dict[int, dict[tuple[str, str], PlainField]] = {}
+_PLAIN_BY_SCHEMA: weakref.WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], PlainField]] = (
+    weakref.WeakKeyDictionary()
+)
 
+
+class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def execute_field(
         self,
         parent_type: GraphQLObjectType,
@@ -130,10 +134,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
 
     def _plain(self) -> dict[tuple[str, str], PlainField]:
-        key = id(self.schema)
-        if key not in self._plain_by_schema:
-            self._plain_by_schema[key] = _plain_fields(self.schema)
-        return self._plain_by_schema[key]
+        plain = _PLAIN_BY_SCHEMA.get(self.schema)
+        if plain is None:
+            plain = _PLAIN_BY_SCHEMA[self.schema] = _plain_fields(self.schema)
+        return plain
 
     # --- plans ----------------------------------------------------------------------------------
 
