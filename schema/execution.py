@@ -134,9 +134,12 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
 
     def _plain(self) -> dict[tuple[str, str], PlainField]:
-        plain = _PLAIN_BY_SCHEMA.get(self.schema)
-        if plain is None:
-            plain = _PLAIN_BY_SCHEMA[self.schema] = _plain_fields(self.schema)
+        plain: dict[tuple[str, str], PlainField] | None = self.__dict__.get("_plain_fields")
+        if plain is None:  # once per request: a weak lookup per field would cost
+            plain = _PLAIN_BY_SCHEMA.get(self.schema)
+            if plain is None:
+                plain = _PLAIN_BY_SCHEMA[self.schema] = _plain_fields(self.schema)
+            self.__dict__["_plain_fields"] = plain
         return plain
 
     # --- plans ----------------------------------------------------------------------------------
