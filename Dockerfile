@@ -1,5 +1,6 @@
 # Taskloom on the embedded defaults (SQLite, local vector store, packaged embedding model,
-# offline agent). Point DATABASE_URL / WEAVIATE_URL / OPENAI_BASE_URL elsewhere to scale out.
+# offline agent). Point DATABASE_URL / WEAVIATE_URL / OPENAI_BASE_URL / TASKLOOM_S3_BUCKET
+# elsewhere to scale out.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from gateway.responses import error_response
 from models import TaskDocument
 from resolvers.context import Services
 from resolvers.downloads import read_download_token
-from resolvers.errors import NotFound
+from resolvers.errors import NotFound, Unavailable
 
 
 async def serve_download(services: Services, token: str) -> Response:
@@ -20,17 +21,35 @@ async def serve_download(services: Services, token: str) -> Response:
         document = await TaskDocument.get_or_none(id=pk) if kind == "TaskDocument" else None
         if document is None:
             raise NotFound("This file no longer exists")
-        path = services.blobs.path(document.sha256)
-        if not path.is_file():  # removed from the data folder behind the service's back
-            raise NotFound("This file's bytes are missing from the data folder")
-    except NotFound as error:
+        content = await services.blobs.content(document.sha256)
+    except (NotFound, Unavailable) as error:
         return error_response(error.code, error.message)
-    return FileResponse(
-        path,
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300"}
+    if content.path is not None:
+        return FileResponse(
+            content.path,
+            media_type=document.content_type,
+            filename=document.filename,
+            headers=headers,
+        )
+    assert content.chunks is not None  # a blob is either a local file or a stream
+    return StreamingResponse(
+        content.chunks,
         media_type=document.content_type,
-        filename=document.filename,
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300"},
+        headers={
+            **headers,
+            "Content-Length": str(content.size),
+            "Content-Disposition": _attachment(document.filename),
+        },
     )
+
+
+def _attachment(filename: str) -> str:
+    """As FileResponse writes it: RFC 5987's form for a name that is not plain ASCII."""
+    quoted = quote(filename)
+    if quoted != filename:
+        return f"attachment; filename*=utf-8''{quoted}"
+    return f'attachment; filename="{filename}"'
 
 
 def download_endpoint(services: Services) -> Callable[[Request], Awaitable[Response]]:

@@ -10,11 +10,12 @@ from typing import Any
 from agent import Provider, build_provider, default_tools
 from resolvers.config import Settings
 from resolvers.context import AgentEngine, Services
+from resolvers.errors import Unavailable
 from resolvers.event_relay import PostgresRelay
 from resolvers.events import EventBus
 from resolvers.ingestion import IngestionWorker, WorkerOptions, requeue_everything
 from resolvers.passwords import DummyHash
-from resolvers.storage import BlobStore
+from resolvers.storage import BlobStore, LocalBlobStore
 from retrieval.embedders import Embedder, make_embedder
 from retrieval.fusion import FusionMethod
 from retrieval.retriever import Retriever
@@ -59,6 +60,14 @@ def build_store(settings: Settings) -> ChunkStore:
     )
 
 
+def build_blob_store(settings: Settings) -> BlobStore:
+    if settings.files.bucket:
+        from resolvers.s3_storage import S3BlobStore
+
+        return S3BlobStore(settings.files, settings.data_dir / "spool")
+    return LocalBlobStore(settings.data_dir / "blobs")
+
+
 def _if_set(**options: Any) -> dict[str, Any]:
     """The options given a value; the others keep the store's own (tuned) defaults."""
     return {name: value for name, value in options.items() if value is not None}
@@ -73,7 +82,7 @@ def build_services(
     worker_options: WorkerOptions | None = None,
 ) -> Services:
     events = EventBus()
-    blobs = BlobStore(settings.data_dir / "blobs")
+    blobs = build_blob_store(settings)
     retriever = Retriever(
         embedder or build_embedder(settings),
         store or build_store(settings),
@@ -118,6 +127,10 @@ async def running(services: Services, *, workers: int | None = None) -> AsyncIte
         await services.retriever.open()
     except StoreUnavailable as error:  # searches answer 503 and ingestion waits until it is up
         logger.warning("the chunk store is unavailable: %s", error)
+    try:
+        await services.blobs.check()
+    except Unavailable as error:  # uploads answer 503 and ingestion waits until it is up
+        logger.warning("the file store is unavailable: %s", error.message)
     relay = None
     if services.settings.database_url.startswith("postgres://"):
         relay = PostgresRelay(services.settings.database_url, services.events)

@@ -16,6 +16,7 @@ from typing import TypeVar
 from resolvers.config import (
     AgentSettings,
     Environment,
+    FileStorage,
     GraphQLLimits,
     Registration,
     RetrievalSettings,
@@ -63,6 +64,22 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         ),
         retrieval=_retrieval_settings(env),
         agent=_agent_settings(env),
+        files=_file_storage(env),
+    )
+
+
+def _file_storage(env: Mapping[str, str]) -> FileStorage:
+    bucket = env.get("TASKLOOM_S3_BUCKET") or None
+    prefix = env.get("TASKLOOM_S3_PREFIX", "blobs/")
+    if prefix.startswith("/") or ".." in prefix.split("/"):
+        raise SettingsError("TASKLOOM_S3_PREFIX must be a relative key prefix, e.g. blobs/")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return FileStorage(
+        bucket=bucket,
+        endpoint_url=env.get("TASKLOOM_S3_ENDPOINT_URL") or None,
+        region=env.get("TASKLOOM_S3_REGION") or None,
+        prefix=prefix,
     )
 
 

@@ -59,6 +59,17 @@ class AgentSettings:
 
 
 @dataclass(frozen=True)
+class FileStorage:
+    """Where files' bytes live: the data folder, or an S3-compatible bucket when `bucket` is set
+    (credentials from the usual AWS_* variables, or the machine's role)."""
+
+    bucket: str | None = None
+    endpoint_url: str | None = None  # unset: AWS S3 itself; set for MinIO, Ceph, R2…
+    region: str | None = None
+    prefix: str = "blobs/"
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -75,6 +86,7 @@ class Settings:
     limits: GraphQLLimits = field(default_factory=GraphQLLimits)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
+    files: FileStorage = field(default_factory=FileStorage)
 
     @property
     def production(self) -> bool:

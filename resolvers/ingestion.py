@@ -21,8 +21,9 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from models import Chunk, IngestionJob, IngestionStatus, KnowledgeDocument
+from resolvers.errors import Unavailable
 from resolvers.events import EventBus
-from resolvers.storage import BlobStore
+from resolvers.storage import BlobMissing, BlobStore
 from retrieval.embedders import EmbeddingFailed
 from retrieval.extraction import ExtractionError, extract_text_async
 from retrieval.retriever import ChunkToIndex, Retriever
@@ -30,7 +31,15 @@ from retrieval.stores.base import StoreUnavailable
 
 logger = logging.getLogger("taskloom.ingestion")
 
-RETRYABLE = (StoreUnavailable, EmbeddingFailed, ConnectionError, TimeoutError, OSError)
+# A store that is down (the chunk store, the file store, the embedding endpoint) is waited for.
+RETRYABLE = (
+    StoreUnavailable,
+    Unavailable,
+    EmbeddingFailed,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+)
 MAX_BACKOFF_SECONDS = 300
 
 
@@ -132,7 +141,7 @@ class IngestionWorker:
         heartbeat = asyncio.create_task(self._renew_lease(job))
         try:
             await self._ingest(document)
-        except ExtractionError as error:
+        except (ExtractionError, BlobMissing) as error:
             await self._fail(document, job, str(error))
         except RETRYABLE as error:
             await self._retry(document, job, error)
@@ -160,7 +169,8 @@ class IngestionWorker:
         # An earlier attempt may have left chunks behind: start clean.
         await self.retriever.delete_document(document.owner_id, document.id)
         await Chunk.filter(document_id=document.id).delete()
-        text = await extract_text_async(self.blobs.path(document.sha256), document.content_type)
+        async with self.blobs.local_file(document.sha256) as path:
+            text = await extract_text_async(path, document.content_type)
         prepared = await asyncio.to_thread(self.retriever.prepare, document.title, text)
         async with in_transaction():
             await Chunk.bulk_create(

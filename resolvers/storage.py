@@ -1,6 +1,12 @@
-"""Files in the data folder, content-addressed: `blobs/ab/cd/<sha256>`. A file is written to a
-temporary name, hashed as it streams, then renamed into place, so a crash never leaves a half
-file under a real name and two uploads of the same bytes share one copy."""
+"""Where uploaded and written files keep their bytes, content-addressed by sha256, so that two
+uploads of the same bytes share one copy.
+
+Two stores answer the same interface: the data folder (`blobs/ab/cd/<sha256>`, the embedded
+default) and an S3-compatible bucket (resolvers/s3_storage.py, for replicas on several
+machines). Either way an upload is spooled to a temporary file first, hashed and size-checked
+as it streams, and only then put under its real name: a crash or a refused upload never leaves
+half a file behind one.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,21 @@ import hashlib
 import os
 import tempfile
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import anyio
 
-from resolvers.errors import PayloadTooLarge, ValidationFailed
+from resolvers.errors import NotFound, PayloadTooLarge, ValidationFailed
 
 READ_SIZE = 1024 * 1024
+HEAD_SIZE = 8192
+
+
+class BlobMissing(NotFound):
+    """The bytes are gone from the store although a document still names them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,56 +39,128 @@ class StoredBlob:
     head: bytes  # the first bytes, for sniffing the type
 
 
-class BlobStore:
+@dataclass(frozen=True, slots=True)
+class BlobContent:
+    """The bytes of a blob, to send: a file on this machine when there is one (sent as it is),
+    else chunks streamed from the store."""
+
+    size: int
+    path: Path | None
+    chunks: AsyncIterator[bytes] | None
+
+
+class BlobStore(Protocol):
+    async def save(
+        self, chunks: AsyncIterator[bytes], *, max_bytes: int, field: str = "file"
+    ) -> StoredBlob:
+        """Keeps the bytes of `chunks`. PAYLOAD_TOO_LARGE past `max_bytes` (nothing is kept),
+        VALIDATION_FAILED when there are no bytes at all, UNAVAILABLE when the store is down."""
+        ...
+
+    async def save_bytes(self, data: bytes) -> StoredBlob: ...
+
+    async def delete(self, sha256: str) -> None: ...
+
+    def local_file(self, sha256: str) -> AbstractAsyncContextManager[Path]:
+        """A path to the bytes on this machine for the duration of the block (extraction reads
+        files); BlobMissing if the store has no such blob."""
+        ...
+
+    async def content(self, sha256: str) -> BlobContent:
+        """The bytes to send; BlobMissing if the store has no such blob."""
+        ...
+
+    async def check(self) -> None:
+        """UNAVAILABLE unless the store can be reached."""
+        ...
+
+
+def check_digest(sha256: str) -> str:
+    if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        raise ValueError("not a sha256 digest")
+    return sha256
+
+
+@asynccontextmanager
+async def spooled(
+    chunks: AsyncIterator[bytes], directory: Path, *, max_bytes: int, field: str
+) -> AsyncIterator[tuple[Path, StoredBlob]]:
+    """Streams `chunks` into a temporary file in `directory`, hashing and counting as it goes;
+    yields the file and what it holds. The file is removed when the block ends, unless the
+    block moved it away."""
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    fd, name = tempfile.mkstemp(dir=directory)
+    temporary = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PayloadTooLarge(f"The file is larger than {max_bytes} bytes")
+                if len(head) < HEAD_SIZE:
+                    head += chunk[: HEAD_SIZE - len(head)]
+                digest.update(chunk)
+                await anyio.to_thread.run_sync(out.write, chunk)
+        if size == 0:
+            raise ValidationFailed({field: "is empty"})
+        yield temporary, StoredBlob(sha256=digest.hexdigest(), size=size, head=head)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+async def one_chunk(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+class LocalBlobStore:
+    """Blobs in the data folder."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self._incoming = root / "incoming"
         self._incoming.mkdir(parents=True, exist_ok=True)
 
     def path(self, sha256: str) -> Path:
-        if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
-            raise ValueError("not a sha256 digest")
+        check_digest(sha256)
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     async def save(
         self, chunks: AsyncIterator[bytes], *, max_bytes: int, field: str = "file"
     ) -> StoredBlob:
-        """Stream `chunks` to disk. PAYLOAD_TOO_LARGE past `max_bytes` (nothing is kept),
-        VALIDATION_FAILED when there are no bytes at all."""
-        digest = hashlib.sha256()
-        size = 0
-        head = b""
-        fd, temporary = tempfile.mkstemp(dir=self._incoming)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                async for chunk in chunks:
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise PayloadTooLarge(f"The file is larger than {max_bytes} bytes")
-                    if len(head) < 8192:
-                        head += chunk[: 8192 - len(head)]
-                    digest.update(chunk)
-                    await anyio.to_thread.run_sync(out.write, chunk)
-            if size == 0:
-                raise ValidationFailed({field: "is empty"})
-            sha256 = digest.hexdigest()
-            target = self.path(sha256)
+        async with spooled(chunks, self._incoming, max_bytes=max_bytes, field=field) as (
+            temporary,
+            stored,
+        ):
+            target = self.path(stored.sha256)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(temporary, target)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
-        return StoredBlob(sha256=sha256, size=size, head=head)
+        return stored
 
     async def save_bytes(self, data: bytes) -> StoredBlob:
-        async def one() -> AsyncIterator[bytes]:
-            yield data
+        return await self.save(one_chunk(data), max_bytes=max(len(data), 1))
 
-        return await self.save(one(), max_bytes=max(len(data), 1))
-
-    def delete(self, sha256: str) -> None:
+    async def delete(self, sha256: str) -> None:
         self.path(sha256).unlink(missing_ok=True)
+
+    @asynccontextmanager
+    async def local_file(self, sha256: str) -> AsyncIterator[Path]:
+        yield self._existing(sha256)
+
+    async def content(self, sha256: str) -> BlobContent:
+        path = self._existing(sha256)
+        return BlobContent(size=path.stat().st_size, path=path, chunks=None)
+
+    async def check(self) -> None:
+        """The data folder is there: nothing can be down."""
+
+    def _existing(self, sha256: str) -> Path:
+        path = self.path(sha256)
+        if not path.is_file():  # removed from the data folder behind the service's back
+            raise BlobMissing("This file's bytes are missing from the data folder")
+        return path
 
 
 async def read_chunks(file: object, size: int = READ_SIZE) -> AsyncIterator[bytes]:

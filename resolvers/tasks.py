@@ -89,7 +89,8 @@ async def upload_task_document(context: RequestContext, task_id: str, upload: An
     metadata: dict[str, Any] = {"source": "upload", "sha256": received.sha256}
     text: str | None = None
     try:
-        text = await extract_text_async(services.blobs.path(received.sha256), received.content_type)
+        async with services.blobs.local_file(received.sha256) as path:
+            text = await extract_text_async(path, received.content_type)
     except ExtractionError as error:
         metadata["textError"] = str(error)
     filename = await _free_filename(task.id, received.filename)

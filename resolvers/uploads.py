@@ -76,4 +76,4 @@ async def release_blob(blobs: BlobStore, sha256: str) -> None:
         sha256=sha256
     )
     if not in_use:
-        blobs.delete(sha256)
+        await blobs.delete(sha256)

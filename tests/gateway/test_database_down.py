@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 
 import httpx
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def _until_serving(client: httpx.AsyncClient) -> None:
-    for _ in range(400):
-        try:
-            await client.get("/healthz")
-            return
-        except httpx.TransportError:
-            await asyncio.sleep(0.05)  # the child is still starting: retry the connection
-    raise AssertionError("the server did not start")
+from tests.support.processes import free_port, until_serving
 
 
 async def test_a_database_that_is_down_is_503_and_the_process_stays_up(tmp_path):
-    port = _free_port()
+    port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -47,7 +32,7 @@ async def test_a_database_that_is_down_is_503_and_the_process_stays_up(tmp_path)
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            await _until_serving(client)
+            await until_serving(client)
             assert (await client.get("/healthz")).status_code == 200
             ready = await client.get("/readyz")
             assert ready.status_code == 503

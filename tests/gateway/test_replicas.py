@@ -7,9 +7,14 @@ import asyncio
 
 import httpx
 
-from tests.gateway.test_database_down import _free_port, _until_serving
 from tests.support.api import register
-from tests.support.processes import run_taskloom, start_taskloom, taskloom_env
+from tests.support.processes import (
+    free_port,
+    run_taskloom,
+    start_taskloom,
+    taskloom_env,
+    until_serving,
+)
 from tests.support.subscriptions import subscription, until_ingested
 
 
@@ -20,13 +25,13 @@ async def _serve(env, port: int) -> asyncio.subprocess.Process:
 async def test_a_subscriber_on_one_replica_hears_the_other(fresh_database_url, tmp_path):
     env = taskloom_env(tmp_path / "data", fresh_database_url, TASKLOOM_EMBEDDER="wordllama")
     assert (await run_taskloom(env, "migrate")).returncode == 0
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     replicas = [await _serve(env, port) for port in ports]
     try:
         one, two = (httpx.AsyncClient(base_url=f"http://127.0.0.1:{p}", timeout=30) for p in ports)
         async with one, two:
             for client in (one, two):
-                await _until_serving(client)
+                await until_serving(client)
             user = await register(one)
             task = (
                 await one.post(

@@ -47,6 +47,8 @@ def test_production_with_a_strong_secret_starts_with_introspection_off(tmp_path)
         ("DATABASE_URL", "mysql://x"),
         ("TASKLOOM_INTROSPECTION", "maybe"),
         ("TASKLOOM_BCRYPT_ROUNDS", "40"),
+        ("TASKLOOM_S3_PREFIX", "/absolute/"),
+        ("TASKLOOM_S3_PREFIX", "blobs/../elsewhere"),
     ],
 )
 def test_invalid_values_are_refused_naming_the_variable(tmp_path, name, value):
@@ -66,3 +68,20 @@ def test_values_are_read(tmp_path):
     assert settings.registration is Registration.INVITE
     assert settings.token_ttl_seconds == 3600
     assert settings.database_url == "postgres://u@h:5432/d"
+
+
+def test_files_go_to_a_bucket_when_one_is_named(tmp_path):
+    assert settings_from_env({"TASKLOOM_DATA_DIR": str(tmp_path)}).files.bucket is None
+    files = settings_from_env(
+        {
+            "TASKLOOM_DATA_DIR": str(tmp_path),
+            "TASKLOOM_S3_BUCKET": "taskloom-files",
+            "TASKLOOM_S3_ENDPOINT_URL": "http://minio:9000",
+            "TASKLOOM_S3_PREFIX": "prod",
+        }
+    ).files
+    assert (files.bucket, files.endpoint_url, files.prefix) == (
+        "taskloom-files",
+        "http://minio:9000",
+        "prod/",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+import httpx
 
 from tests.conftest import TEST_SECRET
 
@@ -81,3 +83,20 @@ async def migrated_with_user(env: dict[str, str], username: str) -> None:
         stdin=f"{username} password\n",
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def until_serving(client: httpx.AsyncClient) -> None:
+    """Until a server started in a child process answers `/healthz`."""
+    for _ in range(400):
+        try:
+            await client.get("/healthz")
+            return
+        except httpx.TransportError:
+            await asyncio.sleep(0.05)  # the child is still starting: retry the connection
+    raise AssertionError("the server did not start")
