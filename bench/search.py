@@ -24,6 +24,7 @@ import numpy as np
 from retrieval.embedders import l2_normalise
 from retrieval.stores.base import IndexedChunk, SearchMode, SearchRequest
 from retrieval.stores.embedded import EmbeddedStore
+from retrieval.stores.keyword_index import owner_table
 from retrieval.stores.keyword_query import match_expression
 
 DIMENSION = 384
@@ -92,12 +93,11 @@ def time_numpy(matrix: np.ndarray, queries) -> list[float]:
 
 def time_fts(path: Path, owner: int, queries) -> list[float]:
     db = sqlite3.connect(path)
-    sql = (
-        "SELECT rowid, bm25(chunk_fts) FROM chunk_fts WHERE chunk_fts MATCH ? ORDER BY 2 LIMIT 100"
-    )
+    table = owner_table(owner)
+    sql = f"SELECT rowid, bm25({table}) FROM {table} WHERE {table} MATCH ? ORDER BY 2 LIMIT 100"  # noqa: S608
     samples = []
     for text, _vector in queries:
-        expression = match_expression(text, owner)
+        expression = match_expression(text)
         started = time.perf_counter()
         db.execute(sql, (expression,)).fetchall()
         samples.append(time.perf_counter() - started)

@@ -5,8 +5,9 @@ Vectors live as BLOBs in the file and, once an owner searches, in that owner's i
 numpy work runs on one dedicated thread: the event loop never blocks, and the connection is never
 shared between threads.
 
-The FTS5 table is contentless (the text lives once, in `chunks`); it indexes the title, the text
-and an owner token, so that MATCH itself keeps to one owner's chunks.
+Keyword search runs on the owner's own contentless FTS5 table (keyword_index), so BM25's
+statistics are the owner's alone, as with Weaviate's tenants: no one's ranking depends on, or
+reveals, other users' chunks.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ from retrieval.stores.base import (
     SearchRequest,
     StoreUnavailable,
 )
-from retrieval.stores.keyword_query import match_expression, owner_token
+from retrieval.stores.keyword_index import IndexedRow, KeywordIndex
 from retrieval.stores.vector_index import VectorIndex
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: a keyword table per owner, not one shared
 DEFAULT_TOKENIZER = "porter unicode61 remove_diacritics 2"
 
 _SCHEMA = """
@@ -74,6 +75,7 @@ class EmbeddedStore:
         self.candidates = candidates
         self.title_weight = title_weight
         self.tokenizer = tokenizer
+        self._keywords = KeywordIndex(tokenizer, title_weight)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedded-store")
         self._db: sqlite3.Connection | None = None
         self._dimension: int | None = None
@@ -162,27 +164,13 @@ class EmbeddedStore:
         return changed
 
     def _create_fts(self, db: sqlite3.Connection) -> None:
-        """(Re)builds the keyword index from the chunks table."""
-        db.execute("DROP TABLE IF EXISTS chunk_fts")
-        quoted = self.tokenizer.replace("'", "''")
-        db.execute(
-            "CREATE VIRTUAL TABLE chunk_fts USING fts5"
-            f"(title, body, owner, content='', tokenize='{quoted}')"
-        )
-        rows = db.execute("SELECT chunk_id, title, body, owner_id FROM chunks")
-        db.executemany(
-            "INSERT INTO chunk_fts (rowid, title, body, owner) VALUES (?, ?, ?, ?)",
-            ((cid, title, body, owner_token(owner)) for cid, title, body, owner in rows),
-        )
+        """(Re)builds the owners' keyword tables from the chunks table."""
+        self._keywords.rebuild(db)
 
-    def _unindex(self, db: sqlite3.Connection, old: list[tuple[int, str, str, int]]) -> None:
-        """Removes chunks (rows of chunk_id, title, body, owner_id) from FTS5, which needs the
-        old values of a contentless table, from the table and from the owners' matrices."""
-        db.executemany(
-            "INSERT INTO chunk_fts (chunk_fts, rowid, title, body, owner) "
-            "VALUES ('delete', ?, ?, ?, ?)",
-            [(cid, title, body, owner_token(owner)) for cid, title, body, owner in old],
-        )
+    def _unindex(self, db: sqlite3.Connection, old: list[IndexedRow]) -> None:
+        """Removes chunks (rows of chunk_id, title, body, owner_id) from the owners' keyword
+        tables, from the chunks table and from the owners' matrices."""
+        self._keywords.remove(db, old)
         db.executemany("DELETE FROM chunks WHERE chunk_id = ?", [(row[0],) for row in old])
         for cid, _title, _body, owner in old:
             if owner in self._owners:
@@ -216,12 +204,8 @@ class EmbeddedStore:
                     for c, v in zip(chunks, vectors, strict=True)
                 ],
             )
-            db.executemany(
-                "INSERT INTO chunk_fts (rowid, title, body, owner) VALUES (?, ?, ?, ?)",
-                [
-                    (c.chunk_id, c.title, c.context or c.text, owner_token(c.owner_id))
-                    for c in chunks
-                ],
+            self._keywords.add(
+                db, [(c.chunk_id, c.title, c.context or c.text, c.owner_id) for c in chunks]
             )
         for owner in {c.owner_id for c in chunks} & self._owners.keys():
             mine = [i for i, c in enumerate(chunks) if c.owner_id == owner]
@@ -260,21 +244,9 @@ class EmbeddedStore:
         return index
 
     def _keyword_scores(self, request: SearchRequest, depth: int) -> dict[int, float]:
-        expression = match_expression(request.text, request.owner_id)
-        if expression is None:
-            return {}
-        sql = "SELECT rowid, bm25(chunk_fts, ?, 1.0, 0.0) FROM chunk_fts WHERE chunk_fts MATCH ?"
-        params: list[object] = [self.title_weight, expression]
-        if request.document_ids is not None:
-            sql += (
-                " AND rowid IN (SELECT chunk_id FROM chunks"
-                " WHERE document_id IN (SELECT value FROM json_each(?)))"
-            )
-            params.append(json.dumps([int(i) for i in request.document_ids]))
-        sql += " ORDER BY 2 LIMIT ?"
-        params.append(depth)
-        # FTS5's bm25() is lower-is-better; negated, higher is better like a cosine.
-        return {rowid: -score for rowid, score in self._connection().execute(sql, params)}
+        return self._keywords.scores(
+            self._connection(), request.owner_id, request.text, request.document_ids, depth
+        )
 
     def _search(self, request: SearchRequest) -> list[ScoredChunk]:
         (version,) = self._connection().execute("PRAGMA data_version").fetchone()

@@ -1,15 +1,15 @@
-"""Turns free text into an FTS5 MATCH expression: any of its terms, within one owner's chunks.
+"""Turns free text into an FTS5 MATCH expression that matches any of its terms.
 
-Terms are quoted so that user text can never inject FTS5 syntax (NEAR, column filters, `*`).
-English stop words are dropped, as a BM25 engine does; a query made only of stop words keeps them.
+It needs no owner filter: it runs against the owner's own FTS5 table (see keyword_index), whose
+BM25 statistics are the owner's alone. Terms are quoted so that user text can never inject FTS5
+syntax (NEAR, column filters, `*`). English stop words are dropped, as a BM25 engine does; a
+query made only of stop words keeps them.
 """
 
 from __future__ import annotations
 
 import re
 
-OWNER_COLUMN = "owner"
-TEXT_COLUMNS = ("title", "body")
 MAX_TERMS = 64  # a pasted page as a query would otherwise cost one posting-list scan per word
 
 _TERM = re.compile(r"\w+")
@@ -26,21 +26,15 @@ _STOP_WORDS_TEXT = """
 STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
 
 
-def owner_token(owner_id: int) -> str:
-    return f"owner{owner_id}"
-
-
 def query_terms(text: str) -> list[str]:
     terms = [term.lower() for term in _TERM.findall(text)]
     kept = [term for term in terms if term not in STOP_WORDS] or terms
     return list(dict.fromkeys(kept))[:MAX_TERMS]
 
 
-def match_expression(text: str, owner_id: int) -> str | None:
+def match_expression(text: str) -> str | None:
     """None when the text has no searchable term."""
     terms = query_terms(text)
     if not terms:
         return None
-    any_term = " OR ".join(f'"{term}"' for term in terms)
-    columns = " ".join(TEXT_COLUMNS)
-    return f'{OWNER_COLUMN}:"{owner_token(owner_id)}" AND {{{columns}}}:({any_term})'
+    return " OR ".join(f'"{term}"' for term in terms)
