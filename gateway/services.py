@@ -15,6 +15,7 @@ from resolvers.event_relay import PostgresRelay
 from resolvers.events import EventBus
 from resolvers.ingestion import IngestionWorker, WorkerOptions, requeue_everything
 from resolvers.passwords import DummyHash
+from resolvers.sqlite_watch import SQLiteWatcher
 from resolvers.storage import BlobStore, LocalBlobStore
 from retrieval.embedders import Embedder, make_embedder
 from retrieval.fusion import FusionMethod
@@ -131,10 +132,13 @@ async def running(services: Services, *, workers: int | None = None) -> AsyncIte
         await services.blobs.check()
     except Unavailable as error:  # uploads answer 503 and ingestion waits until it is up
         logger.warning("the file store is unavailable: %s", error.message)
-    relay = None
+    relay, watcher = None, None
     if services.settings.database_url.startswith("postgres://"):
         relay = PostgresRelay(services.settings.database_url, services.events)
         await relay.start()
+    else:
+        watcher = SQLiteWatcher(services.events)
+        watcher.start()
     count = services.settings.retrieval.ingestion_workers if workers is None else workers
     services.ingestion.start(count)
     try:
@@ -143,6 +147,8 @@ async def running(services: Services, *, workers: int | None = None) -> AsyncIte
         await services.ingestion.stop()
         if relay is not None:
             await relay.stop()
+        if watcher is not None:
+            await watcher.stop()
         await services.retriever.close()
         aclose = getattr(services.agent.provider, "aclose", None)
         if aclose is not None:

@@ -2,12 +2,13 @@
 
 Subscribers get every event published after they subscribed; a slow subscriber's queue is bounded
 and keeps the newest events (a subscription re-reads the current state anyway). Across processes
-(replicas, `serve --workers`) a relay carries them on PostgreSQL: `resolvers/event_relay.py`.
+(replicas, `serve --workers`, `taskloom worker`, `taskloom ingest`) they travel over LISTEN/NOTIFY
+on PostgreSQL (`resolvers/event_relay.py`); on SQLite a watcher wakes every subscriber when another
+process has committed (`resolvers/sqlite_watch.py`).
 
-Events only say "look again". A subscription also looks again every `poll_seconds` without one:
-that is how, on SQLite, it sees what another process changed (a second server process, a
-`taskloom worker` or `taskloom ingest`), and how, on PostgreSQL, it recovers a notification lost
-while the relay reconnected.
+Events only say "look again": a subscriber then reads the current state. It also looks again
+every SAFETY_POLL_SECONDS without one, so that a notification lost (while the relay reconnected,
+say) delays an update but never loses it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 QUEUE_SIZE = 256
-POLL_SECONDS = 1.0  # no relay: another process's changes are seen within a second
-RELAYED_POLL_SECONDS = 15.0  # a relay carries them at once; this is the safety net
+SAFETY_POLL_SECONDS = 15.0
+WAKE_UP = object()  # "something changed, look again", for every subscriber
 
 
 class EventBus:
@@ -52,15 +53,20 @@ class EventBus:
             if not self._subscribers[topic]:
                 del self._subscribers[topic]
 
+    def wake_all(self) -> None:
+        """Every subscriber looks again (another process changed something, unknown what)."""
+        for topic in list(self._subscribers):
+            self.deliver(topic, WAKE_UP)
+
     @property
-    def poll_seconds(self) -> float:
-        return POLL_SECONDS if self.forward is None else RELAYED_POLL_SECONDS
+    def has_subscribers(self) -> bool:
+        return bool(self._subscribers)
 
     async def wait(self, queue: asyncio.Queue[Any]) -> None:
-        """Until an event arrives on `queue` or `poll_seconds` pass, whichever is first; then the
-        subscriber reads the current state. Events that piled up meanwhile are read once."""
+        """Until an event arrives on `queue`, or SAFETY_POLL_SECONDS pass; then the subscriber
+        reads the current state. Events that piled up meanwhile are read once."""
         try:
-            async with asyncio.timeout(self.poll_seconds):
+            async with asyncio.timeout(SAFETY_POLL_SECONDS):
                 await queue.get()
         except TimeoutError:
             return
