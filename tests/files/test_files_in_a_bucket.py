@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,7 @@ from tests.support.subscriptions import until_ingested
 FACT = b"The lighthouse on Skerry Nine is kept by Mira Holt, who winds its clock at dusk."
 
 
+@asynccontextmanager
 async def _served(env: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
     port = free_port()
     process = await start_taskloom(env, "serve", "--port", str(port), "--log-level", "warning")
@@ -36,6 +38,13 @@ async def _served(env: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
     finally:
         process.terminate()
         await process.wait()
+
+
+async def _upload(client: httpx.AsyncClient, user: dict, filename: str) -> httpx.Response:
+    return await client.post(
+        "/api/documents", params={"title": "Lighthouse", "description": "keepers"},
+        files={"file": (filename, FACT, "text/plain")}, headers=user["headers"],
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -53,12 +62,9 @@ async def bucket_env(fresh_database_url, tmp_path: Path):
 
 async def test_files_live_in_the_bucket_from_upload_to_deletion(bucket_env):
     s3, env, data_dir = bucket_env
-    async for client in _served(env):
+    async with _served(env) as client:
         user = await register(client)
-        uploaded = await client.post(
-            "/api/documents", params={"title": "Lighthouse", "description": "keepers"},
-            files={"file": ("keepers.txt", FACT, "text/plain")}, headers=user["headers"],
-        )  # fmt: skip
+        uploaded = await _upload(client, user, "keepers.txt")
         assert uploaded.status_code == 201, uploaded.text
         ws = str(client.base_url).replace("http", "ws", 1).rstrip("/")
         final = await asyncio.wait_for(until_ingested(ws, user["token"], uploaded.json()["id"]), 60)
@@ -104,12 +110,9 @@ async def test_files_live_in_the_bucket_from_upload_to_deletion(bucket_env):
 async def test_a_bucket_that_is_down_answers_503_and_keeps_nothing(bucket_env):
     _, env, data_dir = bucket_env
     down = {**env, "TASKLOOM_S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"}
-    async for client in _served(down):
+    async with _served(down) as client:
         user = await register(client)
-        uploaded = await client.post(
-            "/api/documents", params={"title": "Lost", "description": "never stored"},
-            files={"file": ("lost.txt", FACT, "text/plain")}, headers=user["headers"],
-        )  # fmt: skip
+        uploaded = await _upload(client, user, "lost.txt")
         assert uploaded.status_code == 503, uploaded.text
         assert uploaded.json()["error"] == "UNAVAILABLE"
         listed = await client.get("/api/documents", headers=user["headers"])
