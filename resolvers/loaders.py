@@ -196,13 +196,13 @@ def _pages(
         shapes: dict[tuple[int, int | None], list[int]] = defaultdict(list)
         for parent_id, size, after in keys:
             shapes[(size, after)].append(parent_id)
-        found: dict[tuple[int, int | None], list[M]] = {}
+        found: dict[PageKey, list[M]] = {}
         for (size, after), parents in shapes.items():
             rows = await _window(model, parent, position, parents, size, after)
             pages = _grouped(rows, lambda row: getattr(row, parent), parents)
             for parent_id, page in zip(parents, pages, strict=True):
-                found[(parent_id, after)] = page
-        return [found[(parent_id, after)] for parent_id, _, after in keys]
+                found[(parent_id, size, after)] = page
+        return [found[key] for key in keys]
 
     return load
 

@@ -59,3 +59,18 @@ async def test_per_parent_pages_take_the_first_n_of_each_parent(client):
     second = await graphql(client, query, {"after": cursor}, headers=user["headers"])
     for edge in second["data"]["tasks"]["edges"]:
         assert [s["node"]["index"] for s in edge["node"]["steps"]["edges"]] == [3, 4, 5]
+
+
+async def test_two_pages_of_one_parent_in_one_request_keep_their_own_sizes(client):
+    user = await register(client)
+    _, user_pk = decode_id(user["user"]["id"])
+    await seed_graph(user_pk, tasks=2, steps=7, documents=0)
+    query = """{ tasks(first: 2) { edges { node {
+      wide: steps(first: 5) { edges { node { index } } }
+      narrow: steps(first: 2) { pageInfo { hasNextPage } edges { node { index } } }
+    } } } }"""
+    result = await graphql(client, query, headers=user["headers"])
+    for edge in result["data"]["tasks"]["edges"]:
+        assert [s["node"]["index"] for s in edge["node"]["wide"]["edges"]] == [0, 1, 2, 3, 4]
+        assert [s["node"]["index"] for s in edge["node"]["narrow"]["edges"]] == [0, 1]
+        assert edge["node"]["narrow"]["pageInfo"]["hasNextPage"]
