@@ -49,7 +49,6 @@ class BatchQuery:
         return list(await executor.execute_select(sql, self.values))
 
 
-def columns(model: type[Model], names: Sequence[str] | None = None, *, table: str = "") -> str:
-    """The quoted column list of `model` (or of `names`), each prefixed with `table.` if given."""
-    prefix = f"{table}." if table else ""
-    return ", ".join(f'{prefix}"{name}"' for name in (names or model._meta.db_fields))
+def columns(model: type[Model], names: Sequence[str] | None = None) -> str:
+    """The quoted column list of `model`, or of `names` only."""
+    return ", ".join(f'"{name}"' for name in (names or model._meta.db_fields))
