@@ -4,6 +4,7 @@ content. Too large: PAYLOAD_TOO_LARGE; empty: VALIDATION_FAILED; unreadable: UNS
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -11,10 +12,12 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from models import KnowledgeDocument, TaskDocument
-from resolvers.errors import UnsupportedMediaType, ValidationFailed
+from resolvers.errors import Unavailable, UnsupportedMediaType, ValidationFailed
 from resolvers.storage import BlobStore, StoredBlob, read_chunks
 from retrieval.extraction import SUPPORTED, sniff_content_type
 from retrieval.extraction.sniff import TEXT_TYPES, decode_text
+
+logger = logging.getLogger("taskloom.files")
 
 FILENAME_MAX = 255
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"/\\|?*]+")
@@ -71,9 +74,14 @@ def _readable_type(stored: StoredBlob, filename: str, declared: str | None, fiel
 
 
 async def release_blob(blobs: BlobStore, sha256: str) -> None:
-    """Remove a stored file once no document refers to it (files are shared by content)."""
+    """Remove a stored file once no document refers to it (files are shared by content). The
+    document is already gone: a store that is down keeps the bytes (logged), and the request
+    that deleted the document still succeeds."""
     in_use = await KnowledgeDocument.exists(sha256=sha256) or await TaskDocument.exists(
         sha256=sha256
     )
     if not in_use:
-        await blobs.delete(sha256)
+        try:
+            await blobs.delete(sha256)
+        except Unavailable:
+            logger.warning("file %s is no longer used but stays in the store (unreachable)", sha256)

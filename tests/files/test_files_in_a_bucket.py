@@ -6,6 +6,7 @@ nothing."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from resolvers.config import FileStorage
+from resolvers.s3_storage import S3BlobStore
+from resolvers.uploads import release_blob
 from tests.fakes.s3_server import FakeS3
 from tests.support.api import graphql, register
 from tests.support.processes import (
@@ -119,3 +123,11 @@ async def test_a_bucket_that_is_down_answers_503_and_keeps_nothing(bucket_env):
         assert listed.json() == []
         spool = data_dir / "spool"
         assert not spool.exists() or list(spool.iterdir()) == []
+
+
+async def test_a_deleted_documents_bytes_wait_in_a_bucket_that_is_down(client, caplog, tmp_path):
+    """The document is gone already: the delete succeeds, and the leftover bytes are logged."""
+    down = FileStorage(bucket="taskloom-down", endpoint_url=f"http://127.0.0.1:{free_port()}")
+    with caplog.at_level(logging.WARNING, logger="taskloom.files"):
+        await release_blob(S3BlobStore(down, tmp_path), "ab" * 32)
+    assert "stays in the store" in caplog.text
