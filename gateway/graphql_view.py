@@ -76,3 +76,9 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     def encode_json(self, data: Any) -> bytes:
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson refuses what is not valid Unicode (a lone surrogate escape, say), which the
+        # standard library would pass on to fail in the database; its error is a
+        # json.JSONDecodeError, which Strawberry answers with 400, as the REST layer does.
+        return orjson.loads(data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
@@ -55,7 +56,7 @@ async def owned_task(context: RequestContext, global_id: str) -> Task:
     return task
 
 
-def tasks_query(
+async def tasks_query(
     user_id: int, *, completed: bool | None = None, text: str | None = None
 ) -> QuerySet[Task]:
     query = Task.filter(owner_id=user_id)
@@ -64,8 +65,27 @@ def tasks_query(
     if text:
         if len(text) > FILTER_TEXT_MAX:
             raise ValidationFailed({"filter.text": f"must be at most {FILTER_TEXT_MAX} characters"})
-        query = query.filter(Q(title__icontains=text) | Q(request__icontains=text))
+        if text.isascii() or not _on_sqlite():
+            query = query.filter(Q(title__icontains=text) | Q(request__icontains=text))
+        else:
+            query = query.filter(id__in=await _ids_containing(user_id, text))
     return query
+
+
+def _on_sqlite() -> bool:
+    return bool(connections.get("default").schema_generator.DIALECT == "sqlite")
+
+
+async def _ids_containing(user_id: int, text: str) -> list[int]:
+    """SQLite's LIKE ignores the case of ASCII letters only: for other letters the user's
+    tasks are matched here, case-folded."""
+    needle = text.casefold()
+    rows = await Task.filter(owner_id=user_id).values_list("id", "title", "request")
+    return [
+        pk
+        for pk, title, request in rows
+        if needle in str(title).casefold() or needle in str(request).casefold()
+    ]
 
 
 async def task_document(context: RequestContext, task_id: str, document_id: str) -> TaskDocument:

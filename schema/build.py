@@ -22,6 +22,7 @@ from resolvers.config import GraphQLLimits
 from schema.accounts import AccountMutation, AccountQuery
 from schema.errors import log_unexpected, shape_error
 from schema.execution import FastExecutionContext
+from schema.fresh_reads import fresh_reads_after_each
 from schema.knowledge import KnowledgeMutation, KnowledgeQuery, KnowledgeSubscription
 from schema.limits import limits_rule
 from schema.nodes import NodeQuery
@@ -41,7 +42,9 @@ Query = _described(
     "a signed-in user (`Authorization: Bearer <token>`).",
 )
 Mutation = _described(
-    merge_types("Mutation", (AccountMutation, TaskMutation, KnowledgeMutation)),
+    fresh_reads_after_each(
+        merge_types("Mutation", (AccountMutation, TaskMutation, KnowledgeMutation))
+    ),
     "Everything you can change: your account, tasks and their steps, and your knowledge base; "
     "all but `register` and `login` need a signed-in user.",
 )

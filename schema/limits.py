@@ -17,6 +17,8 @@ from graphql import (
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNamedType,
     GraphQLObjectType,
@@ -24,7 +26,9 @@ from graphql import (
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
+    SchemaMetaFieldDef,
     SelectionSetNode,
+    TypeMetaFieldDef,
     ValidationContext,
     ValidationRule,
     VariableNode,
@@ -36,6 +40,10 @@ from graphql import (
 from resolvers.config import GraphQLLimits
 
 SIZE_ARGUMENTS = ("first", "limit")
+INTROSPECTION_ROOT_FIELDS: dict[str, GraphQLField] = {
+    "__schema": SchemaMetaFieldDef,
+    "__type": TypeMetaFieldDef,
+}
 UNSIZED_LIST_GUESS = 5
 
 
@@ -60,7 +68,7 @@ class _Measurer:
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
                 inner, field_cost = self._field(selection, parent)
-                if not selection.name.value.startswith("__"):
+                if selection.name.value != "__typename":  # a leaf beside the others
                     depth = max(depth, 1 + inner.depth)
                 aliases += inner.aliases + (1 if selection.alias else 0)
                 cost += field_cost
@@ -81,15 +89,23 @@ class _Measurer:
         return Measure(depth, aliases, cost)
 
     def _field(self, node: FieldNode, parent: GraphQLNamedType | None) -> tuple[Measure, int]:
-        field_type: GraphQLOutputType | None = None
-        if isinstance(parent, GraphQLObjectType) or hasattr(parent, "fields"):
-            definition = parent.fields.get(node.name.value)  # type: ignore[union-attr]
-            field_type = definition.type if definition is not None else None
+        definition = self._definition(node.name.value, parent)
+        field_type = definition.type if definition is not None else None
         child = get_named_type(field_type) if field_type is not None else None
         inner = self.selection_set(node.selection_set, child)
         if field_type is None or not is_composite_type(get_named_type(field_type)):
             return inner, 0
         return inner, self._size(node, parent, field_type) * (1 + inner.cost)
+
+    def _definition(self, name: str, parent: GraphQLNamedType | None) -> GraphQLField | None:
+        """The field's definition; introspection's root fields are not in the root type's
+        `fields`, and what they return is measured like anything else."""
+        if name in INTROSPECTION_ROOT_FIELDS:
+            return INTROSPECTION_ROOT_FIELDS[name]
+        if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            field: GraphQLField | None = parent.fields.get(name)
+            return field
+        return None
 
     def _size(self, node: FieldNode, parent: Any, field_type: GraphQLOutputType) -> int:
         for argument in node.arguments or ():
@@ -98,7 +114,7 @@ class _Measurer:
                     return max(int(argument.value.value), 1)
                 if isinstance(argument.value, VariableNode):
                     return self._limits.max_first
-        definition = parent.fields.get(node.name.value)
+        definition = self._definition(node.name.value, parent)
         for name in SIZE_ARGUMENTS:
             if definition is not None and name in definition.args:
                 default = definition.args[name].default_value

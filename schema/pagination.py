@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -73,6 +74,9 @@ class Connection(Generic[NodeT]):
     )
 
 
+_CURSOR_KEY = re.compile(r"-?[0-9]{1,18}")
+
+
 def encode_cursor(key: int) -> str:
     return base64.urlsafe_b64encode(f"cursor:{key}".encode()).decode().rstrip("=")
 
@@ -85,7 +89,8 @@ def decode_cursor(cursor: str | None) -> int | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
     prefix, _, key = raw.partition(":")
-    if prefix != "cursor" or not key.lstrip("-").isdigit() or len(cursor) > 64:
+    # ASCII digits only (str.isdigit takes "²"), and no more than a database integer holds.
+    if prefix != "cursor" or len(cursor) > 64 or not _CURSOR_KEY.fullmatch(key):
         raise ValidationFailed({"after": "is not a valid cursor"})
     return int(key)
 

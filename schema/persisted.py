@@ -32,9 +32,13 @@ class PersistedQueries:
                 raise _error("PersistedQueryNotFound", NOT_FOUND)
             self._documents.move_to_end(digest)
             return known
-        if hashlib.sha256(query.encode()).hexdigest() != digest:
+        try:
+            encoded = query.encode()
+        except UnicodeEncodeError:  # a lone surrogate: no text, so no hash, can match it
+            raise _error("provided sha does not match query", "BAD_REQUEST") from None
+        if hashlib.sha256(encoded).hexdigest() != digest:
             raise _error("provided sha does not match query", "BAD_REQUEST")
-        if len(query.encode()) <= self.max_query_bytes:
+        if len(encoded) <= self.max_query_bytes:
             self._documents[digest] = query
             self._documents.move_to_end(digest)
             while len(self._documents) > self.max_entries:

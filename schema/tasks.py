@@ -132,7 +132,7 @@ async def your_tasks(
 ) -> Connection[Task]:
     user = await info.context.viewer()
     chosen = filter or TaskFilter()
-    query = task_cases.tasks_query(user.id, completed=chosen.completed, text=chosen.text)
+    query = await task_cases.tasks_query(user.id, completed=chosen.completed, text=chosen.text)
     return await newest_first(info, query, first, after, Task.of)
 
 

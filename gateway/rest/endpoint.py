@@ -56,10 +56,14 @@ def _endpoint(
             except DomainError as error:
                 return error_response(error.code, error.message)
         try:
-            variables = dict(request.path_params)
-            variables.update(await _body_variables(request, route))
+            body = await _body_variables(request, route)
         except BadBody as error:
             return error_response("BAD_REQUEST", str(error))
+        # The path names the object; a body naming another must not redirect the call.
+        clashes = {name: "is given by the path" for name in body if name in request.path_params}
+        if clashes:
+            return error_response("VALIDATION_FAILED", "Validation failed", fields=clashes)
+        variables = {**body, **request.path_params}
         for name in route.query:
             variables[name] = request.query_params.get(name, MISSING)
         problems = _problems(route, operation, variables)
