@@ -69,3 +69,9 @@ class RequestContext:
             raise Unauthenticated("Authentication failed: token revoked")
         self._viewer = user
         return user
+
+    async def viewer_again(self) -> User:
+        """The viewer, checked anew: a connection that outlives one request (a subscription)
+        must stop when the token is revoked."""
+        self._viewer = None
+        return await self.viewer()

@@ -13,7 +13,7 @@ from models import Task, TaskDocument
 from resolvers.context import RequestContext
 from resolvers.errors import NotFound, ValidationFailed
 from resolvers.ids import pk_of
-from resolvers.uploads import receive_file
+from resolvers.uploads import free_filename, receive_file
 from retrieval.extraction import ExtractionError, extract_text_async
 
 MESSAGE_MAX = 20_000
@@ -113,7 +113,7 @@ async def upload_task_document(context: RequestContext, task_id: str, upload: An
             text = await extract_text_async(path, received.content_type)
     except ExtractionError as error:
         metadata["textError"] = str(error)
-    filename = await _free_filename(task.id, received.filename)
+    filename = await free_filename(task.id, received.filename)
     return await TaskDocument.create(
         task_id=task.id,
         filename=filename,
@@ -123,17 +123,3 @@ async def upload_task_document(context: RequestContext, task_id: str, upload: An
         metadata=metadata,
         text=text,
     )
-
-
-async def _free_filename(task_id: int, filename: str) -> str:
-    """`report.pdf`, then `report (2).pdf`, `report (3).pdf`, … within one task."""
-    rows = await TaskDocument.filter(task_id=task_id).values("filename")
-    taken = {row["filename"] for row in rows}
-    stem, dot, suffix = filename.rpartition(".")
-    if not dot:
-        stem, suffix = filename, ""
-    candidate, n = filename, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{stem} ({n}){dot}{suffix}"
-    return candidate

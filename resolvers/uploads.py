@@ -44,6 +44,28 @@ def safe_filename(raw: str | None, default: str = "upload") -> str:
     return name
 
 
+def numbered_filename(filename: str, n: int) -> str:
+    """`report (2).pdf` for 2, the stem shortened as needed to stay within FILENAME_MAX bytes."""
+    stem, dot, suffix = filename.rpartition(".")
+    if not dot or not stem or len(suffix) >= 16:
+        stem, dot, suffix = filename, "", ""
+    mark = f" ({n})"
+    while stem and len(f"{stem}{mark}{dot}{suffix}".encode()) > FILENAME_MAX:
+        stem = stem[:-1]
+    return f"{stem}{mark}{dot}{suffix}"
+
+
+async def free_filename(task_id: int, filename: str) -> str:
+    """`report.pdf`, then `report (2).pdf`, `report (3).pdf`, … within one task."""
+    rows = await TaskDocument.filter(task_id=task_id).values("filename")
+    taken = {row["filename"] for row in rows}
+    candidate, n = filename, 1
+    while candidate in taken:
+        n += 1
+        candidate = numbered_filename(filename, n)
+    return candidate
+
+
 async def receive_file(
     blobs: BlobStore, upload: Any, *, max_bytes: int, field: str = "file"
 ) -> ReceivedFile:

@@ -12,7 +12,7 @@ from resolvers.context import RequestContext
 from resolvers.errors import Unavailable
 from resolvers.ids import decode_id, encode_id
 from resolvers.knowledge import search_for
-from resolvers.uploads import release_blob, safe_filename
+from resolvers.uploads import free_filename, release_blob, safe_filename
 
 _WORD = re.compile(r"\w+")
 TEXT_FILE_MAX = 1024 * 1024
@@ -113,9 +113,13 @@ class TaskWorkspace:
         data = text.encode("utf-8")
         if len(data) > TEXT_FILE_MAX:
             raise ToolError(f"A workspace file holds at most {TEXT_FILE_MAX} bytes")
+        previous = await TaskDocument.get_or_none(task_id=self.task.id, filename=name)
+        if previous is not None and previous.metadata.get("author") != "agent":
+            # The agent rewrites its own files; a file of the user's is kept, beside a new one.
+            name = await free_filename(self.task.id, name)
+            previous = None
         blobs = self.context.services.blobs
         stored = await blobs.save_bytes(data or b"\n")
-        previous = await TaskDocument.get_or_none(task_id=self.task.id, filename=name)
         document, _ = await TaskDocument.update_or_create(
             task_id=self.task.id,
             filename=name,

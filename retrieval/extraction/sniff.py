@@ -25,10 +25,6 @@ _SUFFIXES = {
     ".htm": HTML, ".html": HTML, ".csv": CSV, ".json": JSON, ".pdf": PDF, ".docx": DOCX,
 }  # fmt: skip
 _ALIASES = {"application/x-ndjson": JSON, "text/x-markdown": MARKDOWN, "application/csv": CSV}
-_BINARY_MAGIC = (
-    b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"BZh", b"\xfd7zXZ", b"7z\xbc\xaf",
-    b"Rar!", b"\x7fELF", b"MZ", b"\xd0\xcf\x11\xe0", b"OggS", b"RIFF", b"ID3", b"\x00\x00\x01\x00",
-)  # fmt: skip
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
     (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"),
@@ -79,13 +75,14 @@ def decode_text(data: bytes, *, partial: bool = False) -> str | None:
     return None if controls > max(2, len(text) // 100) else text
 
 
-def _looks_like_json(text: str) -> bool:
+def _looks_like_json(text: str, truncated: bool) -> bool:
     stripped = text.strip()
     try:
         json.loads(stripped)
         return True
     except ValueError:
-        pass
+        if not truncated:  # the whole file is here, and it is not JSON
+            return False
     # A head cut short of the end: judge by how it opens.
     return bool(re.match(r'\{\s*("|\}$)|\[\s*([\[{"\d\-\]]|true|false|null)', stripped))
 
@@ -106,14 +103,14 @@ def sniff_content_type(head: bytes, filename: str | None, declared: str | None) 
     An empty head sniffs as text (its flavour from the name): extraction then raises
     EmptyDocument, which the service answers with 422."""
     hint = _hint(filename, declared)
-    if b"%PDF-" in head[:1024]:
+    text = decode_text(head, partial=True)
+    # A PDF may have bytes before its header (within 1024); clean text that merely mentions
+    # "%PDF-" is text. Binary formats (images, archives, executables) are never clean text.
+    if head.startswith(b"%PDF-") or (text is None and b"%PDF-" in head[:1024]):
         return PDF
     if head.startswith(b"PK\x03\x04"):
         # An OOXML package names its parts early; a .docx name on a zip lets the parser decide.
         return DOCX if b"word/" in head or hint == DOCX else None
-    if head.startswith(_BINARY_MAGIC):
-        return None
-    text = decode_text(head, partial=True)
     if text is None:
         return None
     stripped = text.lstrip()
@@ -123,7 +120,8 @@ def sniff_content_type(head: bytes, filename: str | None, declared: str | None) 
     tagged = tags > 1 and stripped[0] == "<"
     if _HTML_START.match(stripped) or (tags and hint == HTML) or tagged:
         return HTML
-    if stripped[0] in "{[" and (hint == JSON or _looks_like_json(stripped)):
+    truncated = len(head) >= HEAD_BYTES
+    if stripped[0] in "{[" and (hint == JSON or _looks_like_json(stripped, truncated)):
         return JSON
     if hint == CSV and _looks_like_csv(text):
         return CSV

@@ -23,7 +23,9 @@ from tests.retrieval.documents import pdf_bytes
         (b"name,age\nAda,36\nAlan,41\n", "people.csv", None, CSV),
         (b'{"a": 1, "b": [1, 2]}', None, None, JSON),
         (b'[{"id": 1}, {"id": 2}]', "data.json", None, JSON),
-        (b'{"cut": "off in the midd', None, None, JSON),
+        # A head cut short of the end of a longer file (a whole file must parse).
+        ((b'{"cut": "off in the middle' + b" of a long value" * 600)[:8192], None, None, JSON),
+        (b'{"cut": "off in the midd', None, None, PLAIN),
         (b"%PDF-1.7\n%binary\x00\x01\x02", None, None, PDF),
     ],
 )
