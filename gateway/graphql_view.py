@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -18,10 +20,13 @@ from strawberry.types.unset import UnsetType
 
 from gateway.context import request_context
 from gateway.graphiql import GraphiQL, wants_graphiql
+from gateway.responses import STATUS_BY_CODE, JSONResponse
 from resolvers.context import RequestContext, Services
 from resolvers.errors import Unauthenticated
 from resolvers.tokens import bearer_token
 from schema.build import TaskloomSchema
+
+CODE_BY_STATUS = {status: code for code, status in STATUS_BY_CODE.items()}
 
 
 class _TextFrames(ASGIWebSocketAdapter):
@@ -50,6 +55,19 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.services = services
         self.graphiql = graphiql
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await super().__call__(scope, receive, send)
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as error:
+            # A request GraphQL cannot even read (bad JSON, no query, wrong method) still gets a
+            # GraphQL answer: JSON, with its code, rather than Strawberry's plain text.
+            code = CODE_BY_STATUS.get(error.status_code, "BAD_REQUEST")
+            body = {"errors": [{"message": error.reason, "extensions": {"code": code}}]}
+            response = JSONResponse(body, status_code=error.status_code)
+        await response(scope, receive, send)
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
@@ -76,6 +94,12 @@ class GraphQLView(GraphQL[RequestContext, None]):
 
     def encode_json(self, data: Any) -> bytes:
         return orjson.dumps(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):  # a bare string or number is no request
+            raise HTTPException(400, "The request body must be a JSON object")
+        return parsed
 
     def decode_json(self, data: str | bytes) -> object:
         # orjson refuses what is not valid Unicode (a lone surrogate escape, say), which the

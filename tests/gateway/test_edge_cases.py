@@ -141,3 +141,17 @@ async def test_the_task_filter_ignores_the_case_of_non_ascii_letters(client):
         headers=user["headers"],
     )
     assert result["data"]["tasks"]["totalCount"] == 1, result
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [("{not json", 400), ('{"variables": {}}', 400), ('"just a string"', 400)],
+)
+async def test_a_request_graphql_cannot_read_gets_a_json_graphql_error(client, body, status):
+    """Bad JSON or no query is still answered in GraphQL's shape, as JSON with a code."""
+    response = await client.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    assert error_codes(response.json()) == ["BAD_REQUEST"]
