@@ -93,6 +93,12 @@ def fuse(
     vector: Mapping[int, float],
     alpha: float,
 ) -> list[FusedHit]:
+    """The ends of `alpha` are one list alone, as in Weaviate: 0 is words only, 1 is meaning
+    only, with no zero-scored hits from the list that weighs nothing."""
+    if alpha == 0.0:
+        vector = {}
+    elif alpha == 1.0:
+        keyword = {}
     if method is FusionMethod.RECIPROCAL_RANK:
         return reciprocal_rank_fusion(keyword, vector, alpha)
     return relative_score_fusion(keyword, vector, alpha)

@@ -75,3 +75,14 @@ def test_fuse_dispatches_and_alpha_is_checked() -> None:
         relative_score_fusion(keyword, vector, alpha=1.5)
     with pytest.raises(ValueError):
         reciprocal_rank_fusion(keyword, vector, alpha=-0.1)
+
+
+@pytest.mark.parametrize("method", list(FusionMethod))
+def test_the_ends_of_alpha_are_one_list_alone(method: FusionMethod) -> None:
+    keyword, vector = {1: 2.0, 2: 1.0}, {2: 0.9, 3: 0.8}
+    words_only = fuse(method, keyword, vector, 0.0)
+    assert [hit.key for hit in words_only] == [1, 2]
+    assert all(hit.vector_score is None for hit in words_only)
+    meaning_only = fuse(method, keyword, vector, 1.0)
+    assert [hit.key for hit in meaning_only] == [2, 3]
+    assert all(hit.keyword_score is None for hit in meaning_only)
