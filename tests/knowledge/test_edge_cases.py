@@ -13,6 +13,7 @@ from tests.knowledge.test_documents import FACT, ingested, upload
 from tests.support.api import PASSWORD, graphql, register
 from tests.support.subscriptions import SubscriptionError, subscription, until_ingested
 from tests.tasks.test_tasks_rest import new_task
+from tests.tasks.test_workspace import put
 
 TASK_STEPS = """
 subscription($id: ID!) { taskSteps(taskId: $id) { index task { stepCount completed } } }
@@ -110,22 +111,14 @@ async def test_document_progress_subscription_shows_the_chunks_once_ready(client
     assert len(final["chunks"]["edges"]) == 1
 
 
-async def _put(client, user, task_id, content: bytes, filename: str, kind="text/plain"):
-    return await client.post(
-        f"/api/tasks/{task_id}/documents",
-        files={"file": (filename, content, kind)},
-        headers=user["headers"],
-    )
-
-
 async def test_a_second_upload_of_a_longest_name_keeps_the_255_byte_limit(client):
     """A name of 255 bytes, taken, becomes a numbered name that still fits in 255 bytes."""
     user = await register(client)
     task = await new_task(client, user)
     name = "a" * 251 + ".txt"
-    first = await _put(client, user, task["id"], b"first", name)
+    first = await put(client, user, task["id"], b"first", name)
     assert first.status_code == 201 and first.json()["filename"] == name
-    second = await _put(client, user, task["id"], b"second", name)
+    second = await put(client, user, task["id"], b"second", name)
     assert second.status_code == 201, second.text
     kept = second.json()["filename"]
     assert kept != name
@@ -152,7 +145,7 @@ async def test_the_agent_writing_a_file_does_not_destroy_the_users_upload_of_tha
     await ingested(client, server, user, FACT.encode(), title="Reactor notes")
     task = await new_task(client, user)
     mine = b"My own hand-written draft answer, do not lose it."
-    uploaded = await _put(client, user, task["id"], mine, "answer.md", "text/markdown")
+    uploaded = await put(client, user, task["id"], mine, "answer.md", "text/markdown")
     assert uploaded.status_code == 201
     document = uploaded.json()
     steps = await _step_until_final(client, user, task["id"])
