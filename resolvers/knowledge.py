@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,11 +33,17 @@ class Hit:
 
 def _check_text(errors: dict[str, str], name: str, value: str, maximum: int, *, empty: bool) -> str:
     cleaned = value.strip()
-    if not cleaned and not empty:
+    if _invisible(cleaned) and not empty:
         errors[name] = "must not be empty"
     elif len(cleaned) > maximum:
         errors[name] = f"must be at most {maximum} characters"
     return cleaned
+
+
+def _invisible(text: str) -> bool:
+    """Nothing to read: no characters, or only spaces and format characters (a zero-width
+    space, say), which strip() keeps."""
+    return all(char.isspace() or unicodedata.category(char) in ("Cf", "Cc") for char in text)
 
 
 async def upload_document(

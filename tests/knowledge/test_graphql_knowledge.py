@@ -110,6 +110,7 @@ async def test_search_modes_scores_and_document_filter(client, server):
     [
         ('query: ""', "query"),
         ('query: "   "', "query"),
+        ('query: "\u200b\u2060 "', "query"),  # zero-width characters only: nothing to read
         (f'query: "{"q" * 1001}"', "query"),
         ('query: "x", limit: 0', "limit"),
         ('query: "x", limit: 101', "limit"),
