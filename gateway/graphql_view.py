@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import HTTPException  # what Strawberry raises for a request it cannot read
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
