@@ -27,7 +27,7 @@ def _connection(database_url: str) -> str | dict[str, Any]:
         path = database_url[len("sqlite://") :]
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return {
-            "engine": "tortoise.backends.sqlite",
+            "engine": "models.sqlite_engine",
             "credentials": {
                 "file_path": path,
                 "journal_mode": "WAL",
