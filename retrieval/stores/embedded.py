@@ -3,7 +3,8 @@
 Vectors live as BLOBs in the file and, once an owner searches, in that owner's in-memory matrix
 (exact cosine with numpy), so a search only ever touches the owner's own chunks. All SQLite and
 numpy work runs on one dedicated thread: the event loop never blocks, and the connection is never
-shared between threads.
+shared between threads. Writes begin IMMEDIATE: with several processes on the file, a write waits
+for SQLite's lock rather than failing part-way (see models/sqlite_engine.py).
 
 Keyword search runs on the owner's own contentless FTS5 table (keyword_index), so BM25's
 statistics are the owner's alone, as with Weaviate's tenants: no one's ranking depends on, or
@@ -152,7 +153,7 @@ class EmbeddedStore:
         changed = any(meta.get(key, value) != value for key, value in wanted.items())
         fts_config = f"{SCHEMA_VERSION}|{self.tokenizer}"
         with db:
-            db.execute("BEGIN")
+            db.execute("BEGIN IMMEDIATE")
             if changed:
                 db.execute("DELETE FROM chunks")
             if changed or meta.get("fts") != fts_config:
@@ -183,7 +184,7 @@ class EmbeddedStore:
             raise ValueError(f"vectors must have dimension {self._dimension}, got {vectors.shape}")
         ids = [c.chunk_id for c in chunks]
         with db:
-            db.execute("BEGIN")
+            db.execute("BEGIN IMMEDIATE")
             old = db.execute(
                 "SELECT chunk_id, title, body, owner_id FROM chunks"
                 " WHERE chunk_id IN (SELECT value FROM json_each(?))",
@@ -216,7 +217,7 @@ class EmbeddedStore:
     def _delete_document(self, owner_id: int, document_id: int) -> None:
         db = self._connection()
         with db:
-            db.execute("BEGIN")
+            db.execute("BEGIN IMMEDIATE")
             old = db.execute(
                 "SELECT chunk_id, title, body, owner_id FROM chunks"
                 " WHERE owner_id = ? AND document_id = ?",
