@@ -27,6 +27,9 @@ from resolvers.tokens import bearer_token
 from schema.build import TaskloomSchema
 
 CODE_BY_STATUS = {status: code for code, status in STATUS_BY_CODE.items()}
+# Operations one WebSocket may keep running at once: each holds a queue and reads the database
+# on every event, so one client must not open thousands.
+MAX_OPERATIONS_PER_CONNECTION = 50
 
 
 class _TextFrames(ASGIWebSocketAdapter):
@@ -51,6 +54,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
             graphql_ide="graphiql" if graphiql is not None else None,
             multipart_uploads_enabled=True,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=MAX_OPERATIONS_PER_CONNECTION,
         )
         self.services = services
         self.graphiql = graphiql

@@ -4,10 +4,14 @@ loaders, introspection escaping the limits, letter case beyond ASCII."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 
 import pytest
+import websockets
 
+from gateway.graphql_view import MAX_OPERATIONS_PER_CONNECTION
 from resolvers.config import GraphQLLimits
 from schema.build import build_schema
 from tests.support.api import error_codes, graphql, register
@@ -155,3 +159,29 @@ async def test_a_request_graphql_cannot_read_gets_a_json_graphql_error(client, b
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     assert error_codes(response.json()) == ["BAD_REQUEST"]
+
+
+async def test_one_websocket_runs_at_most_fifty_operations_at_once(client, server):
+    """Each subscription holds a queue and reads on every event: the 51st on one connection is
+    refused with an error, and the other fifty keep running."""
+    user = await register(client)
+    task = (await client.post("/api/tasks", json={"message": "A"}, headers=user["headers"])).json()
+    query = "subscription($id: ID!) { taskSteps(taskId: $id) { index } }"
+    async with websockets.connect(
+        server.ws_url + "/graphql", subprotocols=["graphql-transport-ws"]
+    ) as socket:
+        init = {"Authorization": f"Bearer {user['token']}"}
+        await socket.send(json.dumps({"type": "connection_init", "payload": init}))
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        for n in range(MAX_OPERATIONS_PER_CONNECTION + 1):
+            payload = {"query": query, "variables": {"id": task["id"]}}
+            await socket.send(json.dumps({"id": str(n), "type": "subscribe", "payload": payload}))
+        refused = json.loads(await asyncio.wait_for(socket.recv(), 10))
+        assert refused["type"] == "error" and refused["id"] == str(MAX_OPERATIONS_PER_CONNECTION)
+        assert "limit" in refused["payload"][0]["message"]
+        stepped = await client.post(f"/api/tasks/{task['id']}", headers=user["headers"])
+        assert stepped.status_code == 200
+        heard = {
+            json.loads(await socket.recv())["id"] for _ in range(MAX_OPERATIONS_PER_CONNECTION)
+        }
+        assert heard == {str(n) for n in range(MAX_OPERATIONS_PER_CONNECTION)}
