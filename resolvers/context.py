@@ -70,8 +70,13 @@ class RequestContext:
         self._viewer = user
         return user
 
-    async def viewer_again(self) -> User:
-        """The viewer, checked anew: a connection that outlives one request (a subscription)
-        must stop when the token is revoked."""
+    def forget_reads(self) -> None:
+        """Later reads see what is there now, not what the loaders cached (after a write)."""
+        self.loaders = Loaders()
+
+    async def next_event(self) -> None:
+        """A subscription's next event: read afresh, and stop if the token was revoked since (a
+        connection outlives any one request)."""
+        self.forget_reads()
         self._viewer = None
-        return await self.viewer()
+        await self.viewer()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from resolvers.errors import NotFound, Unavailable, ValidationFailed
 from resolvers.ids import decode_id, pk_of
 from resolvers.ingestion import document_topic
 from resolvers.uploads import receive_file, release_blob
+from resolvers.validation import is_blank
 from retrieval.stores.base import SearchMode, StoreUnavailable
 
 TITLE_MAX = 500
@@ -33,17 +33,11 @@ class Hit:
 
 def _check_text(errors: dict[str, str], name: str, value: str, maximum: int, *, empty: bool) -> str:
     cleaned = value.strip()
-    if _invisible(cleaned) and not empty:
+    if is_blank(cleaned) and not empty:
         errors[name] = "must not be empty"
     elif len(cleaned) > maximum:
         errors[name] = f"must be at most {maximum} characters"
     return cleaned
-
-
-def _invisible(text: str) -> bool:
-    """Nothing to read: no characters, or only spaces and format characters (a zero-width
-    space, say), which strip() keeps."""
-    return all(char.isspace() or unicodedata.category(char) in ("Cf", "Cc") for char in text)
 
 
 async def upload_document(

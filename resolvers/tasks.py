@@ -14,6 +14,7 @@ from resolvers.context import RequestContext
 from resolvers.errors import NotFound, ValidationFailed
 from resolvers.ids import pk_of
 from resolvers.uploads import free_filename, receive_file
+from resolvers.validation import is_blank
 from retrieval.extraction import ExtractionError, extract_text_async
 
 MESSAGE_MAX = 20_000
@@ -23,6 +24,8 @@ FILTER_TEXT_MAX = 200
 
 def check_message(message: str | None, *, required: bool) -> str:
     text = (message or "").strip()
+    if is_blank(text):
+        text = ""  # an invisible message is no message
     if required and not text:
         raise ValidationFailed({"message": "must not be empty"})
     if len(text) > MESSAGE_MAX:

@@ -4,6 +4,7 @@ client learns all that is wrong at once."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -37,6 +38,12 @@ class FieldErrors:
             raise ValidationFailed(self.fields)
 
 
+def is_blank(text: str) -> bool:
+    """Nothing to read: no characters, or only spaces and format characters (a zero-width
+    space, say), which str.strip() keeps."""
+    return all(char.isspace() or unicodedata.category(char) in ("Cf", "Cc") for char in text)
+
+
 def username(value: str) -> str:
     if not USERNAME_PATTERN.fullmatch(value):
         raise ValueError("must be 3 to 50 characters of letters, digits, '.', '_' or '-'")
@@ -45,7 +52,7 @@ def username(value: str) -> str:
 
 def name(value: str) -> str:
     cleaned = value.strip()
-    if not cleaned:
+    if is_blank(cleaned):
         raise ValueError("must not be empty")
     if len(cleaned) > NAME_MAX:
         raise ValueError(f"must be at most {NAME_MAX} characters")

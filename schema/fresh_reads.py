@@ -13,21 +13,20 @@ from typing import Any
 from strawberry.extensions import FieldExtension
 from strawberry.types import get_object_definition
 
-from resolvers.loaders import Loaders
 from schema.info import Info
 
 
 class FreshReadsAfterWrite(FieldExtension):
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         result = next_(source, info, **kwargs)
-        info.context.loaders = Loaders()
+        info.context.forget_reads()
         return result
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
     ) -> Any:
         result = await next_(source, info, **kwargs)
-        info.context.loaders = Loaders()
+        info.context.forget_reads()
         return result
 
 

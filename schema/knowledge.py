@@ -14,7 +14,6 @@ from resolvers import knowledge
 from resolvers.errors import NotFound
 from resolvers.ids import encode_id
 from resolvers.ingestion import document_topic
-from resolvers.loaders import Loaders
 from retrieval.stores.base import SearchMode as StoreSearchMode
 from schema.info import Info
 from schema.node import Node
@@ -307,8 +306,7 @@ class KnowledgeSubscription:
         async with events.subscribe(document_topic(document.id)) as queue:
             last: Document | None = None
             while True:
-                info.context.loaders = Loaders()  # each event reads what is there now
-                await info.context.viewer_again()
+                await info.context.next_event()
                 fresh = await models.KnowledgeDocument.get_or_none(id=document.id)
                 if fresh is None:
                     raise NotFound("The document was deleted")

@@ -22,7 +22,6 @@ from graphql import (
     GraphQLList,
     GraphQLNamedType,
     GraphQLObjectType,
-    GraphQLOutputType,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
@@ -90,12 +89,11 @@ class _Measurer:
 
     def _field(self, node: FieldNode, parent: GraphQLNamedType | None) -> tuple[Measure, int]:
         definition = self._definition(node.name.value, parent)
-        field_type = definition.type if definition is not None else None
-        child = get_named_type(field_type) if field_type is not None else None
+        child = get_named_type(definition.type) if definition is not None else None
         inner = self.selection_set(node.selection_set, child)
-        if field_type is None or not is_composite_type(get_named_type(field_type)):
+        if definition is None or not is_composite_type(child):
             return inner, 0
-        return inner, self._size(node, parent, field_type) * (1 + inner.cost)
+        return inner, self._size(node, definition) * (1 + inner.cost)
 
     def _definition(self, name: str, parent: GraphQLNamedType | None) -> GraphQLField | None:
         """The field's definition; introspection's root fields are not in the root type's
@@ -107,21 +105,20 @@ class _Measurer:
             return field
         return None
 
-    def _size(self, node: FieldNode, parent: Any, field_type: GraphQLOutputType) -> int:
+    def _size(self, node: FieldNode, definition: GraphQLField) -> int:
         for argument in node.arguments or ():
             if argument.name.value in SIZE_ARGUMENTS:
                 if isinstance(argument.value, IntValueNode):
                     return max(int(argument.value.value), 1)
                 if isinstance(argument.value, VariableNode):
                     return self._limits.max_first
-        definition = self._definition(node.name.value, parent)
         for name in SIZE_ARGUMENTS:
-            if definition is not None and name in definition.args:
+            if name in definition.args:
                 default = definition.args[name].default_value
                 return default if isinstance(default, int) else 20
         if node.name.value == "edges":
             return 1  # the connection above was already sized by its `first`
-        if isinstance(get_nullable_type(field_type), GraphQLList):
+        if isinstance(get_nullable_type(definition.type), GraphQLList):
             return UNSIZED_LIST_GUESS
         return 1
 

@@ -14,7 +14,6 @@ import models
 from resolvers import steps as step_cases
 from resolvers import tasks as task_cases
 from resolvers.ids import encode_id
-from resolvers.loaders import Loaders
 from schema.info import Info
 from schema.lookahead import selects
 from schema.node import Node
@@ -231,8 +230,7 @@ class TaskSubscription:
         async with events.subscribe(step_cases.task_topic(task.id)) as queue:
             last_index = -1
             while True:
-                info.context.loaders = Loaders()  # each event reads what is there now
-                await info.context.viewer_again()
+                await info.context.next_event()
                 new = models.Step.filter(task_id=task.id, index__gt=last_index).order_by("index")
                 for step in await new:
                     last_index = step.index

@@ -35,6 +35,7 @@ async def test_register_answers_token_and_user(client):
         ("username", "ünïcode", "must be 3 to 50"),
         ("name", "", "must not be empty"),
         ("name", "   ", "must not be empty"),
+        ("name", "\u200b", "must not be empty"),  # a zero-width space only
         ("name", "n" * 101, "at most 100"),
         ("name", "bell\x07", "control characters"),
         ("email", "not-an-email", "valid email"),

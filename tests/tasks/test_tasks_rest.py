@@ -52,6 +52,7 @@ async def test_a_long_request_gets_a_short_title(client):
         ({}, {"message"}),
         ({"message": ""}, {"message"}),
         ({"message": "   "}, {"message"}),
+        ({"message": "\u200b\u2060"}, {"message"}),  # zero-width characters only
         ({"message": 42}, {"message"}),
         ({"message": None}, {"message"}),
         ({"message": "x" * 20_001}, {"message"}),
