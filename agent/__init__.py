@@ -16,6 +16,8 @@ from agent.providers import (
 )
 from agent.tools import Tool, ToolContext, ToolRegistry, ToolResult, ToolSpec, default_tools, tool
 from agent.types import (
+    MAX_CITATIONS_PER_STEP,
+    MAX_FILES_PER_STEP,
     Action,
     Citation,
     PastStep,
@@ -31,6 +33,8 @@ from agent.types import (
 
 __all__ = [
     "DEFAULT_MAX_STEPS",
+    "MAX_CITATIONS_PER_STEP",
+    "MAX_FILES_PER_STEP",
     "NO_ACTION",
     "Action",
     "Citation",

@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 
-from agent.citations import citations_in, known_sources
+from agent.citations import citations_in, known_sources, merge
 from agent.providers.base import Decision, Provider, ProviderError, Usage
 from agent.tools import (
     FINISH,
@@ -24,6 +24,8 @@ from agent.tools import (
     ToolSpec,
 )
 from agent.types import (
+    MAX_CITATIONS_PER_STEP,
+    MAX_FILES_PER_STEP,
     Action,
     JSONDict,
     StepOutcome,
@@ -84,8 +86,21 @@ async def run_step(
             "action": outcome.action.name,
             "error": outcome.result.error,
         }
-        return _forced_finish(step)
-    return outcome
+        return _within_caps(_forced_finish(step))
+    return _within_caps(outcome)
+
+
+def _within_caps(outcome: StepOutcome) -> StepOutcome:
+    """One citation per chunk, the first MAX_CITATIONS_PER_STEP; the first MAX_FILES_PER_STEP
+    distinct files, whatever a tool reported (a file read and written counts once)."""
+    files = dict.fromkeys((*outcome.documents_read, *outcome.documents_written))
+    kept = set(list(files)[:MAX_FILES_PER_STEP])
+    return replace(
+        outcome,
+        citations=merge(outcome.citations)[:MAX_CITATIONS_PER_STEP],
+        documents_read=tuple(f for f in dict.fromkeys(outcome.documents_read) if f in kept),
+        documents_written=tuple(f for f in dict.fromkeys(outcome.documents_written) if f in kept),
+    )
 
 
 async def _take_step(

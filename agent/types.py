@@ -147,9 +147,19 @@ class Workspace(Protocol):
         ...
 
 
+MAX_CITATIONS_PER_STEP = 10
+"""The most citations one step records: a search's best ten (hits come best first), an answer's
+first ten. GraphQL's cost estimate sizes a step's `citations` by it, so it must stay small
+enough for a nested read of 100 tasks x 20 steps to pass the default cost limit."""
+MAX_FILES_PER_STEP = 2
+"""The most workspace files one step records as read or written (the file tools touch one
+each). GraphQL's cost estimate sizes a step's `documents` by it."""
+
+
 @dataclass(frozen=True, slots=True)
 class StepOutcome:
-    """What one step did. `description` and `context` are the task's new values, to be stored."""
+    """What one step did. `description` and `context` are the task's new values, to be stored.
+    The engine returns at most MAX_CITATIONS_PER_STEP citations and MAX_FILES_PER_STEP files."""
 
     action: Action
     result: StepResult

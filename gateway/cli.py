@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from gateway.settings import SettingsError, settings_from_env
 from models.config import database
@@ -35,7 +36,8 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
             host=arguments.host,
             port=arguments.port,
             log_level=arguments.log_level,
-            proxy_headers=True,
+            ws_max_size=settings.max_json_bytes,
+            **_proxy_options(settings),
         )
         return 0
     uvicorn.run(
@@ -43,9 +45,20 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
         host=arguments.host,
         port=arguments.port,
         log_level=arguments.log_level,
-        proxy_headers=True,
+        # uvicorn reads a whole WebSocket message before the app sees it: cap it as JSON bodies.
+        ws_max_size=settings.max_json_bytes,
+        **_proxy_options(settings),
     )
     return 0
+
+
+def _proxy_options(settings: Settings) -> dict[str, Any]:
+    """X-Forwarded-For is believed only from TASKLOOM_TRUSTED_PROXIES (by default from no one,
+    not even loopback: a local proxy that passes a client's header through would otherwise let
+    the client choose the address the per-address limits count)."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}
 
 
 def _migrate(settings: Settings, arguments: argparse.Namespace) -> int:

@@ -7,12 +7,15 @@ a development one generates a secret once and keeps it in the data folder.
 from __future__ import annotations
 
 import enum
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
 
+from gateway.data_folder import make_private
+from gateway.secret_strength import MIN_SECRET_BITS, estimated_bits
 from resolvers.config import (
     AgentSettings,
     Environment,
@@ -21,6 +24,7 @@ from resolvers.config import (
     Registration,
     RetrievalSettings,
     Settings,
+    WebSocketLimits,
 )
 
 E = TypeVar("E", bound=enum.Enum)
@@ -40,6 +44,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
     environment = _enum(Environment, env, "TASKLOOM_ENV", Environment.DEVELOPMENT)
     data_dir = Path(env.get("TASKLOOM_DATA_DIR", "./var")).resolve()
     production = environment is Environment.PRODUCTION
+    make_private(data_dir)
     return Settings(
         data_dir=data_dir,
         database_url=normalise_database_url(
@@ -54,6 +59,10 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         bcrypt_rounds=_int(env, "TASKLOOM_BCRYPT_ROUNDS", 12, minimum=4, maximum=16),
         login_max_failures=_int(env, "TASKLOOM_LOGIN_MAX_FAILURES", 10, minimum=1),
         login_window_seconds=_int(env, "TASKLOOM_LOGIN_WINDOW", 15 * 60, minimum=1),
+        registration_max_per_address=_int(
+            env, "TASKLOOM_REGISTRATION_MAX_PER_ADDRESS", 20, minimum=1
+        ),
+        trusted_proxies=_trusted_proxies(env.get("TASKLOOM_TRUSTED_PROXIES", "")),
         introspection=_bool(env, "TASKLOOM_INTROSPECTION", default=not production),
         limits=GraphQLLimits(
             max_depth=_int(env, "TASKLOOM_MAX_DEPTH", 15, minimum=2),
@@ -61,10 +70,21 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             max_tokens=_int(env, "TASKLOOM_MAX_TOKENS", 5000, minimum=100),
             max_first=_int(env, "TASKLOOM_MAX_FIRST", 100, minimum=1),
             max_cost=_int(env, "TASKLOOM_MAX_COST", 100_000, minimum=1),
+            max_fields=_int(env, "TASKLOOM_MAX_FIELDS", 1000, minimum=10),
+            cache_bytes=_int(
+                env, "TASKLOOM_GRAPHQL_CACHE_BYTES", 32 * 1024 * 1024, minimum=1024 * 1024
+            ),
         ),
         retrieval=_retrieval_settings(env),
         agent=_agent_settings(env),
         files=_file_storage(env),
+        websockets=WebSocketLimits(
+            max_connections=_int(env, "TASKLOOM_MAX_WEBSOCKETS", 1000, minimum=1),
+            max_per_address=_int(env, "TASKLOOM_MAX_WEBSOCKETS_PER_ADDRESS", 20, minimum=1),
+            init_timeout_seconds=_int(
+                env, "TASKLOOM_WEBSOCKET_INIT_TIMEOUT", 10, minimum=1, maximum=600
+            ),
+        ),
     )
 
 
@@ -114,6 +134,7 @@ def _retrieval_settings(env: Mapping[str, str]) -> RetrievalSettings:
         max_attempts=_int(env, "TASKLOOM_INGESTION_MAX_ATTEMPTS", 8, minimum=1),
         lease_seconds=_int(env, "TASKLOOM_INGESTION_LEASE", 60, minimum=1),
         first_backoff_seconds=_int(env, "TASKLOOM_INGESTION_BACKOFF", 2, minimum=1),
+        extraction_children=_int(env, "TASKLOOM_EXTRACTION_CHILDREN", 2, minimum=1, maximum=64),
     )
 
 
@@ -165,15 +186,40 @@ def normalise_database_url(url: str) -> str:
 
 def _jwt_secret(given: str | None, data_dir: Path, production: bool) -> str:
     if given is not None:
-        weak = len(given.encode()) < MIN_SECRET_BYTES or given.lower() in WEAK_SECRETS
-        if weak and production:
-            raise SettingsError(
-                f"TASKLOOM_JWT_SECRET is too weak: use at least {MIN_SECRET_BYTES} random bytes"
-            )
+        if production:
+            _refuse_a_weak_secret(given)
         return given
     if production:
         raise SettingsError("TASKLOOM_JWT_SECRET must be set in production")
     return _kept_secret(data_dir / "jwt_secret")
+
+
+def _refuse_a_weak_secret(secret: str) -> None:
+    advice = (
+        f"use at least {MIN_SECRET_BYTES} random bytes, e.g. "
+        "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+    )
+    if len(secret.encode()) < MIN_SECRET_BYTES or secret.lower() in WEAK_SECRETS:
+        raise SettingsError(f"TASKLOOM_JWT_SECRET is too weak: {advice}")
+    if estimated_bits(secret) < MIN_SECRET_BITS:
+        raise SettingsError(
+            f"TASKLOOM_JWT_SECRET looks guessable (repeated or sequential characters): {advice}"
+        )
+
+
+def _trusted_proxies(raw: str) -> tuple[str, ...]:
+    """Addresses or networks (CIDR) whose X-Forwarded-For is believed; `*` for any."""
+    proxies = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for proxy in proxies:
+        if proxy == "*":
+            continue
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"TASKLOOM_TRUSTED_PROXIES must list addresses or networks, got {proxy!r}"
+            ) from None
+    return proxies
 
 
 def _kept_secret(path: Path) -> str:

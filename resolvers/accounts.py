@@ -1,4 +1,9 @@
-"""Accounts: registration (open, by invite, or closed), sign-in, profile, password, invites."""
+"""Accounts: registration (open, by invite, or closed), sign-in, profile, password, invites.
+
+Every use case that hashes or checks a password counts the attempt first (resolvers/throttle),
+so no limit can be beaten by sending many at once. Registration checks the invite code before
+it looks at who has the name or email, and before it hashes: without a valid code nobody learns
+which accounts exist, nor makes the service hash anything."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import TypedDict
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from models import InviteCode, InviteRedemption, User
@@ -26,6 +32,8 @@ INVITE_DEFAULT_HOURS = 72
 INVITE_MAX_USES = 1000
 INVITE_MAX_HOURS = 24 * 365
 INVITE_CODE_MAX = 64
+# One answer for every code that cannot be used, whatever else the request holds.
+INVITE_REFUSED = "is invalid, used up or expired"
 
 
 @dataclass(frozen=True)
@@ -59,16 +67,25 @@ def _signed_in(context: RequestContext, user: User) -> SignedIn:
 
 
 async def register(context: RequestContext, account: NewAccount) -> SignedIn:
-    mode = context.settings.registration
+    settings, address = context.settings, context.client_address
+    mode = settings.registration
     if mode is Registration.CLOSED:
         raise Forbidden("Registration is closed")
     if mode is Registration.INVITE and not account.invite_code:
         raise Forbidden("Registration needs an invite code")
+    window = settings.login_window_seconds
+    await throttle.count_attempt(
+        f"register:{address}", settings.registration_max_per_address, window
+    )
     errors = validation.FieldErrors()
     if account.invite_code is not None and not 0 < len(account.invite_code) <= INVITE_CODE_MAX:
-        errors.fields["inviteCode"] = "is not a valid invite code"
-    checked = await _checked_account(account, errors)
-    password_hash = await hash_password(account.password, context.settings.bcrypt_rounds)
+        errors.fields["inviteCode"] = INVITE_REFUSED
+    checked = _account_columns(account, errors)
+    if account.invite_code is not None:
+        await throttle.count_attempt(f"invite:{address}", settings.login_max_failures, window)
+        await _ensure_usable(account.invite_code)
+    await _ensure_unique(username=checked["username"], email=checked["email"])
+    password_hash = await hash_password(account.password, settings.bcrypt_rounds)
     async with (
         _unique_or_conflict(username=checked["username"], email=checked["email"]),
         in_transaction(),
@@ -77,20 +94,22 @@ async def register(context: RequestContext, account: NewAccount) -> SignedIn:
         user = await User.create(**checked, password_hash=password_hash)
         if invite is not None:
             await InviteRedemption.create(invite=invite, user=user)
+    if invite is not None:
+        await throttle.take_back(f"invite:{address}")
+    await throttle.remember(throttle.known_address_key(user.username_key, address))
     return _signed_in(context, user)
 
 
-async def _checked_account(
+def _account_columns(
     account: NewAccount, errors: validation.FieldErrors | None = None
 ) -> AccountColumns:
-    """The account's columns, validated and normalised, and not taken by anyone yet."""
+    """The account's columns, validated and normalised (whether they are taken is not asked)."""
     errors = errors or validation.FieldErrors()
     username = errors.check("username", account.username, validation.username)
     name = errors.check("name", account.name, validation.name)
     email = errors.check("email", account.email, validation.email)
     errors.check("password", account.password, validation.password)
     errors.raise_if_any()
-    await _ensure_unique(username=username, email=email)
     return AccountColumns(username=username, username_key=username.lower(), name=name, email=email)
 
 
@@ -116,31 +135,36 @@ async def _ensure_unique(*, username: str | None = None, email: str | None = Non
         raise Conflict("; ".join(f"{k} {v}" for k, v in taken.items()), fields=taken)
 
 
+def _usable_invites(code: str) -> QuerySet[InviteCode]:
+    return InviteCode.filter(code=code, uses__lt=F("max_uses"), expires_at__gt=datetime.now(UTC))
+
+
+async def _ensure_usable(code: str) -> None:
+    """A read, before anything is hashed; the use is spent later, atomically, by `_redeem`."""
+    if not await _usable_invites(code).exists():
+        raise ValidationFailed({"inviteCode": INVITE_REFUSED})
+
+
 async def _redeem(code: str) -> InviteCode:
     """Use one of the code's uses, atomically, or fail if it is unknown, used up or expired."""
-    now = datetime.now(UTC)
-    claimed = await InviteCode.filter(code=code, uses__lt=F("max_uses"), expires_at__gt=now).update(
-        uses=F("uses") + 1
-    )
+    claimed = await _usable_invites(code).update(uses=F("uses") + 1)
     invite = await InviteCode.get_or_none(code=code) if claimed else None
     if invite is None:
-        raise ValidationFailed({"inviteCode": "is invalid, used up or expired"})
+        raise ValidationFailed({"inviteCode": INVITE_REFUSED})
     return invite
 
 
 async def login(context: RequestContext, username: str, password: str) -> SignedIn:
-    settings = context.settings
     username_key = username.strip().lower()[:100]
-    await throttle.ensure_allowed(settings, username_key, context.client_address)
+    attempt = await throttle.count_sign_in(context.settings, username_key, context.client_address)
     plausible = validation.USERNAME_PATTERN.fullmatch(username_key) is not None
     user = await User.get_or_none(username_key=username_key) if plausible else None
     # Verify against a dummy hash for unknown users: the answer takes as long either way.
     hashed = user.password_hash if user is not None else await context.services.dummy_hash.get()
     password_ok = await verify_password(password, hashed)
     if user is None or not password_ok:
-        await throttle.record_failure(settings, username_key, context.client_address)
         raise Unauthenticated("Invalid username or password")
-    await throttle.record_success(username_key)
+    await throttle.sign_in_succeeded(attempt)
     return _signed_in(context, user)
 
 
@@ -169,8 +193,13 @@ async def change_password(context: RequestContext, current: str, new: str) -> Si
     errors = validation.FieldErrors()
     errors.check("newPassword", new, validation.password)
     errors.raise_if_any()
+    settings, attempts_key = context.settings, f"password:{user.id}"
+    await throttle.count_attempt(
+        attempts_key, settings.login_max_failures, settings.login_window_seconds
+    )
     if not await verify_password(current, user.password_hash):
         raise Forbidden("The current password is wrong")
+    await throttle.reset(attempts_key)
     password_hash = await hash_password(new, context.settings.bcrypt_rounds)
     # The version bump revokes every token issued before now.
     await User.filter(id=user.id).update(
@@ -212,7 +241,8 @@ async def new_invite(
 
 async def create_user(account: NewAccount, *, bcrypt_rounds: int, admin: bool = False) -> User:
     """Create an account directly (the CLI), whatever the registration mode."""
-    checked = await _checked_account(account)
+    checked = _account_columns(account)
+    await _ensure_unique(username=checked["username"], email=checked["email"])
     password_hash = await hash_password(account.password, bcrypt_rounds)
     async with _unique_or_conflict(username=checked["username"], email=checked["email"]):
         return await User.create(**checked, password_hash=password_hash, is_admin=admin)

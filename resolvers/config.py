@@ -26,6 +26,8 @@ class GraphQLLimits:
     max_tokens: int = 5000
     max_first: int = 100
     max_cost: int = 100_000
+    max_fields: int = 1000  # selections, fragments expanded, checked before validation
+    cache_bytes: int = 32 * 1024 * 1024  # each: parsed documents, and persisted queries
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class RetrievalSettings:
     max_attempts: int = 8
     lease_seconds: int = 60
     first_backoff_seconds: int = 2
+    extraction_children: int = 2  # parser processes alive at once, each up to 1 GiB
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,16 @@ class FileStorage:
 
 
 @dataclass(frozen=True)
+class WebSocketLimits:
+    """Per server process: each socket holds a task and, once subscribed, queues and reads."""
+
+    max_connections: int = 1000
+    max_per_address: int = 20
+    init_timeout_seconds: int = 10  # for `connection_init`; graphql-ws's own server waits 3
+    max_init_bytes: int = 64 * 1024  # the `connection_init` message; later ones: max_json_bytes
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -82,11 +95,15 @@ class Settings:
     bcrypt_rounds: int = 12
     login_max_failures: int = 10
     login_window_seconds: int = 15 * 60
+    registration_max_per_address: int = 20  # attempts per login window
+    # Addresses or networks whose X-Forwarded-For is believed; empty: nobody's.
+    trusted_proxies: tuple[str, ...] = ()
     introspection: bool = True
     limits: GraphQLLimits = field(default_factory=GraphQLLimits)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)
     files: FileStorage = field(default_factory=FileStorage)
+    websockets: WebSocketLimits = field(default_factory=WebSocketLimits)
 
     @property
     def production(self) -> bool:

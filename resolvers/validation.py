@@ -20,6 +20,11 @@ EMAIL_MAX = 254
 PASSWORD_MIN = 8
 # Not a bcrypt limit (long passwords are pre-hashed) but a guard against megabyte "passwords".
 PASSWORD_MAX = 1024
+# Text may hold tabs and line breaks; no other C0 control (NUL truncates in C libraries and some
+# drivers, ESC starts terminal sequences in a log).
+TEXT_CONTROLS_ALLOWED = frozenset("\t\n\r")
+# Bidirectional overrides and isolates: they make a name read as something else ("exe.txt").
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 class FieldErrors:
@@ -44,6 +49,22 @@ def is_blank(text: str) -> bool:
     return all(char.isspace() or unicodedata.category(char) in ("Cf", "Cc") for char in text)
 
 
+def text(value: str) -> str:
+    """Any text a user writes (a message, a title, a description, a password): NUL and the other
+    C0 controls but tab, line feed and carriage return are refused."""
+    if any(char < " " and char not in TEXT_CONTROLS_ALLOWED for char in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def check_text(field: str, value: str) -> str:
+    """`text` for a single field, raising VALIDATION_FAILED naming it."""
+    errors = FieldErrors()
+    checked = errors.check(field, value, text)
+    errors.raise_if_any()
+    return checked
+
+
 def username(value: str) -> str:
     if not USERNAME_PATTERN.fullmatch(value):
         raise ValueError("must be 3 to 50 characters of letters, digits, '.', '_' or '-'")
@@ -56,7 +77,8 @@ def name(value: str) -> str:
         raise ValueError("must not be empty")
     if len(cleaned) > NAME_MAX:
         raise ValueError(f"must be at most {NAME_MAX} characters")
-    if any(ord(char) < 32 for char in cleaned):
+    # Stricter than text: one line, and no bidirectional tricks.
+    if any(unicodedata.category(char) == "Cc" or char in BIDI_CONTROLS for char in cleaned):
         raise ValueError("must not contain control characters")
     return cleaned
 
@@ -76,4 +98,4 @@ def password(value: str) -> str:
         raise ValueError(f"must be at least {PASSWORD_MIN} characters")
     if len(value) > PASSWORD_MAX:
         raise ValueError(f"must be at most {PASSWORD_MAX} characters")
-    return value
+    return text(value)

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import aclosing
 from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
+from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter
 from strawberry.schema.schema import StreamResult
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionResult, get_object_definition
+from strawberry.types.execution import PreExecutionError
 
 from resolvers.config import GraphQLLimits
+from resolvers.context import RequestContext
+from resolvers.errors import Unauthenticated
 from schema.accounts import AccountMutation, AccountQuery
+from schema.document_cache import Documents, parse_and_validate
 from schema.errors import log_unexpected, shape_error
 from schema.execution import FastExecutionContext
 from schema.fresh_reads import fresh_reads_after_each
@@ -57,6 +56,7 @@ Subscription = _described(
 
 class TaskloomSchema(strawberry.Schema):
     persisted: PersistedQueries
+    documents: Documents
 
     async def execute(  # type: ignore[override]
         self,
@@ -69,9 +69,10 @@ class TaskloomSchema(strawberry.Schema):
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
         extension = (operation_extensions or {}).get("persistedQuery")
+        registering: str | None = None
         if extension is not None:
             try:
-                query = self.persisted.resolve(query, extension)
+                query, registering = self.persisted.resolve(query, extension)
             except GraphQLError as error:
                 return ExecutionResult(data=None, errors=[error])
         result = await super().execute(
@@ -83,9 +84,26 @@ class TaskloomSchema(strawberry.Schema):
             allowed_operation_types=allowed_operation_types,
             operation_extensions=operation_extensions,
         )
+        if (
+            registering is not None
+            and query is not None
+            and _ran(result)
+            and await _signed_in(context_value)
+        ):
+            self.persisted.remember(registering, query)
         if result.errors:
             result.errors = [shape_error(error) for error in result.errors]
         return result
+
+    def _get_custom_context_kwargs(
+        self, operation_extensions: dict[str, Any] | None = None, *, sync: bool = False
+    ) -> dict[str, Any]:
+        # What Strawberry hands graphql-core's execute and subscribe: variables' errors (an
+        # enum value misspelt) leave out suggestions too when they are off.
+        kwargs = super()._get_custom_context_kwargs(operation_extensions, sync=sync)
+        if self.documents.hide_suggestions:
+            kwargs["hide_suggestions"] = True
+        return kwargs
 
     async def stream(self, *args: Any, **kwargs: Any) -> StreamResult:
         return _shaped(await super().stream(*args, **kwargs))
@@ -95,27 +113,56 @@ class TaskloomSchema(strawberry.Schema):
         log_unexpected(errors)
 
 
+def _ran(result: ExecutionResult) -> bool:
+    """The document parsed and validated: what failed before execution has no path."""
+    return result.data is not None or all(error.path for error in result.errors or ())
+
+
+async def _signed_in(context: Any) -> bool:
+    if not isinstance(context, RequestContext) or context.token is None:
+        return False
+    try:
+        await context.viewer()
+    except Unauthenticated:
+        return False
+    return True
+
+
 async def _shaped(source: StreamResult) -> StreamResult:
     """Subscriptions' results get the same error codes and masking as single results."""
+    started = False
     async with aclosing(source):
-        async for result in source:
-            errors = getattr(result, "errors", None)
-            if errors:
-                result.errors = [shape_error(error) for error in errors]  # type: ignore[union-attr]
-            yield result
+        try:
+            async for result in source:
+                started = True
+                errors = getattr(result, "errors", None)
+                if errors:
+                    result.errors = [shape_error(error) for error in errors]  # type: ignore[union-attr]
+                yield result
+        except GraphQLError as error:
+            # A document that does not parse: Strawberry answers that itself only when it did
+            # the parsing, and here the documents extension did.
+            if started:
+                raise
+            yield PreExecutionError(data=None, errors=[shape_error(error)])
 
 
 def build_schema(
-    limits: GraphQLLimits | None = None, *, introspection: bool = True
+    limits: GraphQLLimits | None = None,
+    *,
+    introspection: bool = True,
+    extra_rules: Sequence[type[ASTValidationRule]] = (),
 ) -> TaskloomSchema:
+    """The schema; suggestions ("Did you mean ...?") are off with introspection, since they
+    would tell what introspection does not."""
     limits = limits or GraphQLLimits()
-    rules: list[type[ASTValidationRule]] = [limits_rule(limits)]
+    rules: list[type[ASTValidationRule]] = [limits_rule(limits), *extra_rules]
+    documents = Documents(limits.cache_bytes, limits.max_fields, hide_suggestions=not introspection)
     # Factories, not instances: each request gets fresh extensions (the caches are shared).
     extensions: list[Any] = [
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
-        lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        parse_and_validate(documents),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
@@ -126,5 +173,6 @@ def build_schema(
         extensions=extensions,
         execution_context_class=FastExecutionContext,
     )
-    schema.persisted = PersistedQueries()
+    schema.persisted = PersistedQueries(limits.cache_bytes)
+    schema.documents = documents
     return schema

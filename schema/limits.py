@@ -3,7 +3,8 @@
 
 Cost estimates how many objects a request may produce: each object-typed field costs one, times
 the size of the lists above it (`first`/`limit` when given, the maximum when it comes from a
-variable, the argument's default otherwise, and a guess for lists without a size). Fragments are
+variable, the argument's default otherwise; for lists without a size, the bound the service
+itself enforces, or a guess where it enforces none). Fragments are
 measured once per parent type (memoised), so measuring stays linear in the document even when
 expanding it would be exponential.
 """
@@ -36,6 +37,7 @@ from graphql import (
     is_composite_type,
 )
 
+from agent import MAX_CITATIONS_PER_STEP, MAX_FILES_PER_STEP
 from resolvers.config import GraphQLLimits
 
 SIZE_ARGUMENTS = ("first", "limit")
@@ -44,6 +46,11 @@ INTROSPECTION_ROOT_FIELDS: dict[str, GraphQLField] = {
     "__type": TypeMetaFieldDef,
 }
 UNSIZED_LIST_GUESS = 5
+# Lists without page arguments whose length the agent engine bounds when it records a step.
+LIST_BOUNDS = {
+    ("StepResult", "citations"): MAX_CITATIONS_PER_STEP,
+    ("Step", "documents"): MAX_FILES_PER_STEP,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +100,7 @@ class _Measurer:
         inner = self.selection_set(node.selection_set, child)
         if definition is None or not is_composite_type(child):
             return inner, 0
-        return inner, self._size(node, definition) * (1 + inner.cost)
+        return inner, self._size(node, definition, parent) * (1 + inner.cost)
 
     def _definition(self, name: str, parent: GraphQLNamedType | None) -> GraphQLField | None:
         """The field's definition; introspection's root fields are not in the root type's
@@ -105,7 +112,9 @@ class _Measurer:
             return field
         return None
 
-    def _size(self, node: FieldNode, definition: GraphQLField) -> int:
+    def _size(
+        self, node: FieldNode, definition: GraphQLField, parent: GraphQLNamedType | None
+    ) -> int:
         for argument in node.arguments or ():
             if argument.name.value in SIZE_ARGUMENTS:
                 if isinstance(argument.value, IntValueNode):
@@ -119,7 +128,8 @@ class _Measurer:
         if node.name.value == "edges":
             return 1  # the connection above was already sized by its `first`
         if isinstance(get_nullable_type(definition.type), GraphQLList):
-            return UNSIZED_LIST_GUESS
+            bound = LIST_BOUNDS.get((parent.name if parent else "", node.name.value))
+            return UNSIZED_LIST_GUESS if bound is None else bound
         return 1
 
     def _type(self, name: str) -> GraphQLNamedType | None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from gateway.settings import SettingsError, settings_from_env
@@ -30,10 +32,54 @@ def test_production_with_a_strong_secret_starts_with_introspection_off(tmp_path)
         {
             "TASKLOOM_DATA_DIR": str(tmp_path),
             "TASKLOOM_ENV": "production",
-            "TASKLOOM_JWT_SECRET": "s" * 48,
+            "TASKLOOM_JWT_SECRET": secrets.token_urlsafe(32),
         }
     )
     assert settings.production and not settings.introspection
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "changeme" * 4,
+        "a" * 40,
+        "0123456789" * 4,
+        "s" * 48,
+        "abcdefghijklmnopqrstuvwxyz0123456789",
+        "changeme-changeme-changeme-12345",
+    ],
+)
+def test_production_refuses_a_long_but_guessable_secret(tmp_path, secret):
+    env = {
+        "TASKLOOM_DATA_DIR": str(tmp_path),
+        "TASKLOOM_ENV": "production",
+        "TASKLOOM_JWT_SECRET": secret,
+    }
+    with pytest.raises(SettingsError, match="TASKLOOM_JWT_SECRET"):
+        settings_from_env(env)
+
+
+@pytest.mark.parametrize("make", [lambda: secrets.token_urlsafe(32), lambda: secrets.token_hex(32)])
+def test_production_takes_random_secrets(tmp_path, make):
+    for _ in range(200):
+        env = {
+            "TASKLOOM_DATA_DIR": str(tmp_path),
+            "TASKLOOM_ENV": "production",
+            "TASKLOOM_JWT_SECRET": make(),
+        }
+        assert settings_from_env(env).production
+
+
+def test_development_still_takes_a_weak_secret(tmp_path):
+    env = {"TASKLOOM_DATA_DIR": str(tmp_path), "TASKLOOM_JWT_SECRET": "changeme" * 4}
+    assert settings_from_env(env).jwt_secret == "changeme" * 4
+
+
+def test_trusted_proxies_are_none_by_default_and_read_as_a_list(tmp_path):
+    base = {"TASKLOOM_DATA_DIR": str(tmp_path)}
+    assert settings_from_env(base).trusted_proxies == ()
+    listed = settings_from_env(base | {"TASKLOOM_TRUSTED_PROXIES": " 10.0.0.0/8, ::1 ,"})
+    assert listed.trusted_proxies == ("10.0.0.0/8", "::1")
 
 
 @pytest.mark.parametrize(
@@ -49,6 +95,8 @@ def test_production_with_a_strong_secret_starts_with_introspection_off(tmp_path)
         ("TASKLOOM_BCRYPT_ROUNDS", "40"),
         ("TASKLOOM_S3_PREFIX", "/absolute/"),
         ("TASKLOOM_S3_PREFIX", "blobs/../elsewhere"),
+        ("TASKLOOM_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example.org"),
+        ("TASKLOOM_REGISTRATION_MAX_PER_ADDRESS", "0"),
     ],
 )
 def test_invalid_values_are_refused_naming_the_variable(tmp_path, name, value):

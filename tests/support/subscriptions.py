@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 
 @asynccontextmanager
@@ -64,3 +67,41 @@ async def until_ingested(ws_url: str, token: str, document_id: str) -> dict[str,
             assert "errors" not in payload, payload
             last = payload["data"]["documentProgress"]
     return last
+
+
+@dataclass
+class Handshake:
+    """How a graphql-transport-ws handshake ended: acknowledged (`socket` is open; the caller
+    closes it), refused at the upgrade (`status`), or closed before the ack (`close_code`)."""
+
+    socket: ClientConnection | None = None
+    status: int | None = None
+    close_code: int | None = None
+
+
+async def initialise(
+    ws_url: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    source: str = "127.0.0.1",
+    **connect_options: Any,
+) -> Handshake:
+    """Opens a socket from the loopback address `source` (any of 127.0.0.0/8, to stand for
+    several clients) and sends `connection_init` with `payload`."""
+    try:
+        socket = await websockets.connect(
+            ws_url + "/graphql",
+            subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+            open_timeout=10,
+            local_addr=(source, 0),
+            **connect_options,
+        )
+    except InvalidStatus as refused:
+        return Handshake(status=refused.response.status_code)
+    try:
+        await socket.send(json.dumps({"type": "connection_init", "payload": payload or {}}))
+        reply = json.loads(await socket.recv())
+    except ConnectionClosed as closed:
+        return Handshake(close_code=closed.rcvd.code if closed.rcvd else None)
+    assert reply["type"] == "connection_ack", reply
+    return Handshake(socket=socket)
