@@ -13,6 +13,7 @@ from retrieval.extraction.sandbox import (
     extract_text_async,
     run_isolated,
 )
+from retrieval.extraction.slots import set_extraction_children
 from retrieval.extraction.sniff import SUPPORTED, sniff_content_type, sniff_file
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "extract_text",
     "extract_text_async",
     "run_isolated",
+    "set_extraction_children",
     "sniff_content_type",
     "sniff_file",
 ]

@@ -1,9 +1,11 @@
-"""The child process of the extraction sandbox: limits itself, parses one file, prints JSON.
+"""The child process of the extraction sandbox: limits itself, parses one file, writes its text.
 
-    python -m retrieval.extraction.child TARGET PATH CONTENT_TYPE LIMITS_JSON
+    python -m retrieval.extraction.child TARGET PATH CONTENT_TYPE LIMITS_JSON OUT_DIR
 
-TARGET is `module:function`, called as function(Path(PATH), CONTENT_TYPE, max_unzipped) -> str;
-LIMITS_JSON holds memory_bytes, cpu_seconds, max_chars and max_unzipped (null: unchecked).
+TARGET is `module:function`, called as function(Path(PATH), CONTENT_TYPE, Budget) -> str.
+LIMITS_JSON holds memory_bytes, cpu_seconds and the Budget's fields. The text goes to
+OUT_DIR/text (UTF-8) and the outcome to OUT_DIR/answer.json: {"chars": n} or {"error", "message"}.
+A file, not stdout, so that the parent never holds the text as JSON too.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import resource
 import sys
 from pathlib import Path
 
+TEXT_FILE = "text"
+ANSWER_FILE = "answer.json"
+
 
 def _limit(memory_bytes: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
@@ -21,35 +26,51 @@ def _limit(memory_bytes: int, cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def _answer(payload: dict[str, object]) -> None:
-    sys.stdout.write(json.dumps(payload))
-    sys.stdout.flush()
+def _answer(out_dir: Path, payload: dict[str, object]) -> None:
+    (out_dir / ANSWER_FILE).write_text(json.dumps(payload), encoding="utf-8")
 
 
-def main(argv: list[str]) -> int:
-    target, path, content_type, limits_json = argv
-    limits = json.loads(limits_json)
-    memory, max_chars = int(limits["memory_bytes"]), int(limits["max_chars"])
-    _limit(memory, int(limits["cpu_seconds"]))
+def _failed(message: str) -> dict[str, object]:
+    return {"error": "ExtractionFailed", "message": message}
+
+
+def _parse(
+    target: str, path: Path, content_type: str, limits: dict[str, int], out_dir: Path
+) -> dict[str, object]:
+    from retrieval.extraction.budget import Budget
     from retrieval.extraction.errors import ExtractionError
 
+    budget = Budget(
+        max_chars=limits["max_chars"],
+        max_unzipped_bytes=limits["max_unzipped_bytes"],
+        max_zip_members=limits["max_zip_members"],
+    )
     module_name, _, function_name = target.partition(":")
     try:
         function = getattr(importlib.import_module(module_name), function_name)
-        text = function(Path(path), content_type, limits["max_unzipped"])
-        if len(text) > max_chars:
-            _answer({"error": "ExtractionFailed", "message": f"more than {max_chars} characters"})
-        else:
-            _answer({"text": text})
+        text = function(path, content_type, budget)
+        if len(text) > budget.max_chars:
+            return _failed(f"more than {budget.max_chars} characters")
+        (out_dir / TEXT_FILE).write_text(text, encoding="utf-8", errors="surrogatepass")
+        return {"chars": len(text)}
     except ExtractionError as error:
-        _answer({"error": type(error).__name__, "message": str(error)})
+        return {"error": type(error).__name__, "message": str(error)}
     except MemoryError:
-        limit = memory // (1024 * 1024)
-        _answer({"error": "ExtractionFailed", "message": f"ran out of memory ({limit} MiB)"})
+        return _failed(f"ran out of memory ({limits['memory_bytes'] // (1024 * 1024)} MiB)")
     except RecursionError:
-        _answer({"error": "ExtractionFailed", "message": "nested too deeply"})
+        return _failed("nested too deeply")
+    except OSError as error:  # its text may quote a path; the parent hides any that is left
+        return _failed(f"cannot read the file: {error.strerror or type(error).__name__}")
     except Exception as error:  # a parser's bug on a hostile file fails this document only
-        _answer({"error": "ExtractionFailed", "message": f"{type(error).__name__}: {error}"})
+        return _failed(f"{type(error).__name__}: {error}")
+
+
+def main(argv: list[str]) -> int:
+    target, path, content_type, limits_json, out_dir = argv
+    limits = {name: int(value) for name, value in json.loads(limits_json).items()}
+    _limit(limits["memory_bytes"], limits["cpu_seconds"])
+    answer = _parse(target, Path(path), content_type, limits, Path(out_dir))
+    _answer(Path(out_dir), answer)
     return 0
 
 

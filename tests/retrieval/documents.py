@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 
@@ -76,4 +78,58 @@ def write_zip_bomb_docx(path: Path, expanded_bytes: int) -> Path:
             for _ in range(expanded_bytes // len(block)):
                 member.write(block)
             member.write(b"</w:t></w:r></w:p></w:body></w:document>")
+    return path
+
+
+def _docx_template_members() -> list[tuple[zipfile.ZipInfo, bytes]]:
+    import docx
+
+    template = io.BytesIO()
+    docx.Document().save(template)
+    with zipfile.ZipFile(template) as source:
+        return [(item, source.read(item)) for item in source.infolist()]
+
+
+def write_lying_zip_bomb_docx(
+    path: Path, expanded_bytes: int, declared_bytes: int = 1000, *, crc_of_declared: bool = False
+) -> Path:
+    """A DOCX whose document.xml inflates to `expanded_bytes` while its local and central headers
+    claim `declared_bytes` (written honestly, then patched). `crc_of_declared`: the CRC is patched
+    too, to that of the first declared bytes, so that a reader stopping at the declared size
+    finds nothing wrong."""
+    namespace = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    opening = f'<w:document xmlns:w="{namespace}"><w:body><w:p><w:r><w:t>'.encode()
+    block = b"A" * (1024 * 1024)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for item, data in _docx_template_members():
+            if item.filename != "word/document.xml":
+                archive.writestr(item, data)
+        with archive.open("word/document.xml", "w") as member:
+            member.write(opening)
+            for _ in range(expanded_bytes // len(block)):
+                member.write(block)
+    with zipfile.ZipFile(path) as archive:
+        bomb = archive.getinfo("word/document.xml")
+        central_start = archive.start_dir
+    first = (opening + block)[:declared_bytes]
+    crc = zlib.crc32(first) if crc_of_declared else bomb.CRC
+    raw = bytearray(path.read_bytes())
+    struct.pack_into("<I", raw, bomb.header_offset + 14, crc)
+    struct.pack_into("<I", raw, bomb.header_offset + 22, declared_bytes)
+    entry = central_start
+    while raw[entry + 46 : entry + 46 + len(bomb.filename)] != bomb.filename.encode():
+        name_length, extra_length, comment_length = struct.unpack_from("<HHH", raw, entry + 28)
+        entry += 46 + name_length + extra_length + comment_length
+    struct.pack_into("<I", raw, entry + 16, crc)
+    struct.pack_into("<I", raw, entry + 24, declared_bytes)
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def write_zip_with_member(path: Path, name: str, data: bytes, compression: int) -> Path:
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        for item, content in _docx_template_members():
+            if item.filename != name:
+                archive.writestr(item.filename, content, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr(name, data, compress_type=compression)
     return path

@@ -58,3 +58,10 @@ def test_text_beyond_the_character_cap_fails(some_file: Path) -> None:
     limits = ExtractionLimits(max_chars=5)
     with pytest.raises(ExtractionFailed, match="more than 5 characters"):
         run_isolated(f"{HOSTILE}:echo", some_file, "text/plain", limits)
+
+
+def test_a_book_sized_text_comes_back_whole_through_its_file(some_file: Path) -> None:
+    from tests.retrieval.hostile_parsers import large_text
+
+    text = run_isolated(f"{HOSTILE}:large_text", some_file, "text/plain")
+    assert text == large_text(some_file, "text/plain", None)
