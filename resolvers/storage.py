@@ -3,15 +3,19 @@ uploads of the same bytes share one copy.
 
 Two stores answer the same interface: the data folder (`blobs/ab/cd/<sha256>`, the embedded
 default) and an S3-compatible bucket (resolvers/s3_storage.py, for replicas on several
-machines). Either way an upload is spooled to a temporary file first, hashed and size-checked
-as it streams, and only then put under its real name: a crash or a refused upload never leaves
-half a file behind one.
+machines). Writing takes two steps: `receive` spools the bytes to a temporary file on this
+machine, hashed and size-checked as they stream (extraction reads that copy); `publish` puts
+them under their digest. The service publishes only inside the transaction that creates the
+rows naming the digest, under its lock (resolvers/blob_lifetime.py, which says why): bytes are
+shared, so another user's deletion may remove them at any moment no committed row names them.
+A crash or a refused upload never leaves half a file behind a digest.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import tempfile
 from collections.abc import AsyncIterator
@@ -22,8 +26,9 @@ from typing import Protocol
 
 import anyio
 
-from resolvers.errors import NotFound, PayloadTooLarge, ValidationFailed
+from resolvers.errors import NotFound, PayloadTooLarge, Unavailable, ValidationFailed
 
+logger = logging.getLogger("taskloom.files")
 READ_SIZE = 1024 * 1024
 HEAD_SIZE = 8192
 
@@ -40,6 +45,16 @@ class StoredBlob:
 
 
 @dataclass(frozen=True, slots=True)
+class Incoming:
+    """Received bytes, not yet published: `path` is this request's own copy on this machine,
+    which no one else removes. `staged` is the store's own (S3: a staging object's key)."""
+
+    path: Path
+    blob: StoredBlob
+    staged: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BlobContent:
     """The bytes of a blob, to send: a file on this machine when there is one (sent as it is),
     else chunks streamed from the store."""
@@ -50,16 +65,23 @@ class BlobContent:
 
 
 class BlobStore(Protocol):
-    async def save(
+    def receive(
         self, chunks: AsyncIterator[bytes], *, max_bytes: int, field: str = "file"
-    ) -> StoredBlob:
-        """Keeps the bytes of `chunks`. PAYLOAD_TOO_LARGE past `max_bytes` (nothing is kept),
-        VALIDATION_FAILED when there are no bytes at all, UNAVAILABLE when the store is down."""
+    ) -> AbstractAsyncContextManager[Incoming]:
+        """The bytes of `chunks`, kept for the duration of the block and published by nothing
+        but `publish`. PAYLOAD_TOO_LARGE past `max_bytes`, VALIDATION_FAILED when there are no
+        bytes at all, UNAVAILABLE when the store is down; nothing is kept after the block."""
         ...
 
-    async def save_bytes(self, data: bytes) -> StoredBlob: ...
+    async def publish(self, incoming: Incoming) -> None:
+        """Puts the bytes under their digest, once per `receive` (they may be there already).
+        Call it under the blob's lock, in the transaction that creates the rows naming it
+        (resolvers/blob_lifetime.py)."""
+        ...
 
-    async def delete(self, sha256: str) -> None: ...
+    async def delete(self, sha256: str) -> None:
+        """Removes the bytes (no error if absent); UNAVAILABLE when the store refuses."""
+        ...
 
     def local_file(self, sha256: str) -> AbstractAsyncContextManager[Path]:
         """A path to the bytes on this machine for the duration of the block (extraction reads
@@ -115,8 +137,19 @@ async def one_chunk(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
+async def saved_at_once(
+    store: BlobStore, chunks: AsyncIterator[bytes], *, max_bytes: int, field: str = "file"
+) -> StoredBlob:
+    """Receives and publishes outside any lock: only for bytes no deletion can race with (tests,
+    seeding a store no service uses yet). The service publishes under the blob's lock."""
+    async with store.receive(chunks, max_bytes=max_bytes, field=field) as incoming:
+        await store.publish(incoming)
+    return incoming.blob
+
+
 class LocalBlobStore:
-    """Blobs in the data folder."""
+    """Blobs in the data folder; a received file waits in `incoming/`, on the same file system,
+    so that publishing it is one rename."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -127,23 +160,40 @@ class LocalBlobStore:
         check_digest(sha256)
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    async def save(
+    @asynccontextmanager
+    async def receive(
         self, chunks: AsyncIterator[bytes], *, max_bytes: int, field: str = "file"
-    ) -> StoredBlob:
+    ) -> AsyncIterator[Incoming]:
         async with spooled(chunks, self._incoming, max_bytes=max_bytes, field=field) as (
             temporary,
             stored,
         ):
-            target = self.path(stored.sha256)
+            yield Incoming(temporary, stored)
+
+    async def publish(self, incoming: Incoming) -> None:
+        target = self.path(incoming.blob.sha256)
+        try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temporary, target)
-        return stored
+            # Always replaced, even when there: the same bytes, and a damaged copy is healed.
+            os.replace(incoming.path, target)
+        except OSError as error:
+            logger.warning("cannot publish file %s: %s", incoming.blob.sha256, error)
+            raise Unavailable("File storage is unavailable; try again later") from None
+
+    async def save(
+        self, chunks: AsyncIterator[bytes], *, max_bytes: int, field: str = "file"
+    ) -> StoredBlob:
+        return await saved_at_once(self, chunks, max_bytes=max_bytes, field=field)
 
     async def save_bytes(self, data: bytes) -> StoredBlob:
         return await self.save(one_chunk(data), max_bytes=max(len(data), 1))
 
     async def delete(self, sha256: str) -> None:
-        self.path(sha256).unlink(missing_ok=True)
+        try:
+            self.path(sha256).unlink(missing_ok=True)
+        except OSError as error:  # a read-only or failing disk: the bytes stay
+            logger.warning("cannot remove file %s: %s", sha256, error)
+            raise Unavailable("File storage is unavailable; try again later") from None
 
     @asynccontextmanager
     async def local_file(self, sha256: str) -> AsyncIterator[Path]:

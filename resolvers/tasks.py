@@ -10,6 +10,8 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from models import Task, TaskDocument
+from resolvers import validation
+from resolvers.blob_lifetime import naming_blob
 from resolvers.context import RequestContext
 from resolvers.errors import NotFound, ValidationFailed
 from resolvers.ids import pk_of
@@ -30,9 +32,7 @@ def check_message(message: str | None, *, required: bool) -> str:
         raise ValidationFailed({"message": "must not be empty"})
     if len(text) > MESSAGE_MAX:
         raise ValidationFailed({"message": f"must be at most {MESSAGE_MAX} characters"})
-    if "\x00" in text:
-        raise ValidationFailed({"message": "must not contain NUL characters"})
-    return text
+    return validation.check_text("message", text)
 
 
 def short_title(request: str) -> str:
@@ -103,26 +103,24 @@ async def task_document(context: RequestContext, task_id: str, document_id: str)
 
 async def upload_task_document(context: RequestContext, task_id: str, upload: Any) -> TaskDocument:
     """Stores the file in the task's workspace and extracts its text for the agent; a file whose
-    text cannot be read is still kept (its metadata says why the agent cannot read it)."""
+    text cannot be read is still kept (its metadata says why the agent cannot read it). The text
+    is read from this request's own copy, before the file is published with its row."""
     task = await owned_task(context, task_id)
-    services = context.services
-    received = await receive_file(
-        services.blobs, upload, max_bytes=services.settings.max_upload_bytes
-    )
-    metadata: dict[str, Any] = {"source": "upload", "sha256": received.sha256}
-    text: str | None = None
-    try:
-        async with services.blobs.local_file(received.sha256) as path:
-            text = await extract_text_async(path, received.content_type)
-    except ExtractionError as error:
-        metadata["textError"] = str(error)
-    filename = await free_filename(task.id, received.filename)
-    return await TaskDocument.create(
-        task_id=task.id,
-        filename=filename,
-        content_type=received.content_type,
-        size=received.size,
-        sha256=received.sha256,
-        metadata=metadata,
-        text=text,
-    )
+    blobs, max_bytes = context.services.blobs, context.services.settings.max_upload_bytes
+    async with receive_file(blobs, upload, max_bytes=max_bytes) as received:
+        metadata: dict[str, Any] = {"source": "upload", "sha256": received.sha256}
+        text: str | None = None
+        try:
+            text = await extract_text_async(received.incoming.path, received.content_type)
+        except ExtractionError as error:
+            metadata["textError"] = str(error)  # made without paths (retrieval.extraction.errors)
+        async with naming_blob(blobs, received.incoming):
+            return await TaskDocument.create(
+                task_id=task.id,
+                filename=await free_filename(task.id, received.filename),
+                content_type=received.content_type,
+                size=received.size,
+                sha256=received.sha256,
+                metadata=metadata,
+                text=text,
+            )

@@ -1,23 +1,23 @@
 """Receiving a file: streamed to the blob store under the size limit, its type sniffed from its
 content. Too large: PAYLOAD_TOO_LARGE; empty: VALIDATION_FAILED; unreadable: UNSUPPORTED_MEDIA_TYPE.
+The file is only received here; it is published with the rows naming it (resolvers/blob_lifetime).
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-from models import KnowledgeDocument, TaskDocument
-from resolvers.errors import Unavailable, UnsupportedMediaType, ValidationFailed
-from resolvers.storage import BlobStore, StoredBlob, read_chunks
+from models import TaskDocument
+from resolvers.errors import UnsupportedMediaType, ValidationFailed
+from resolvers.storage import BlobStore, Incoming, StoredBlob, read_chunks
 from retrieval.extraction import SUPPORTED, sniff_content_type
 from retrieval.extraction.sniff import TEXT_TYPES, decode_text
-
-logger = logging.getLogger("taskloom.files")
 
 FILENAME_MAX = 255
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"/\\|?*]+")
@@ -27,14 +27,23 @@ _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"/\\|?*]+")
 class ReceivedFile:
     filename: str
     content_type: str
-    sha256: str
-    size: int
+    incoming: Incoming  # to read (`incoming.path`) and to publish
+
+    @property
+    def sha256(self) -> str:
+        return self.incoming.blob.sha256
+
+    @property
+    def size(self) -> int:
+        return self.incoming.blob.size
 
 
 def safe_filename(raw: str | None, default: str = "upload") -> str:
     """The last path component, without control or path characters, NFC, at most 255 bytes."""
     name = unicodedata.normalize("NFC", raw or "")
     name = PureWindowsPath(PurePosixPath(name).name).name  # drop any directories, either style
+    # Bidi overrides and zero-width characters (format characters) make a name read otherwise.
+    name = "".join(char for char in name if unicodedata.category(char) != "Cf")
     name = _UNSAFE.sub("_", name).strip(" .")
     if not name:
         name = default
@@ -66,20 +75,18 @@ async def free_filename(task_id: int, filename: str) -> str:
     return candidate
 
 
+@asynccontextmanager
 async def receive_file(
     blobs: BlobStore, upload: Any, *, max_bytes: int, field: str = "file"
-) -> ReceivedFile:
+) -> AsyncIterator[ReceivedFile]:
+    """The checked file for the duration of the block; publish it with `naming_blob`."""
     if upload is None or not hasattr(upload, "read"):
         raise ValidationFailed({field: "must be a file (multipart/form-data)"})
     filename = safe_filename(getattr(upload, "filename", None))
     declared = getattr(upload, "content_type", None)
-    stored = await blobs.save(read_chunks(upload), max_bytes=max_bytes, field=field)
-    try:
-        content_type = _readable_type(stored, filename, declared, field)
-    except (UnsupportedMediaType, ValidationFailed):
-        await release_blob(blobs, stored.sha256)
-        raise
-    return ReceivedFile(filename, content_type, stored.sha256, stored.size)
+    async with blobs.receive(read_chunks(upload), max_bytes=max_bytes, field=field) as incoming:
+        content_type = _readable_type(incoming.blob, filename, declared, field)
+        yield ReceivedFile(filename, content_type, incoming)
 
 
 def _readable_type(stored: StoredBlob, filename: str, declared: str | None, field: str) -> str:
@@ -93,17 +100,3 @@ def _readable_type(stored: StoredBlob, filename: str, declared: str | None, fiel
         if text is not None and not text.strip():
             raise ValidationFailed({field: "holds no text"})
     return content_type
-
-
-async def release_blob(blobs: BlobStore, sha256: str) -> None:
-    """Remove a stored file once no document refers to it (files are shared by content). The
-    document is already gone: a store that is down keeps the bytes (logged), and the request
-    that deleted the document still succeeds."""
-    in_use = await KnowledgeDocument.exists(sha256=sha256) or await TaskDocument.exists(
-        sha256=sha256
-    )
-    if not in_use:
-        try:
-            await blobs.delete(sha256)
-        except Unavailable:
-            logger.warning("file %s is no longer used but stays in the store (unreachable)", sha256)

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 
 from agent import SourceHit, ToolError, WorkspaceFile
 from models import Task, TaskDocument, User
+from resolvers.blob_lifetime import naming_blob, release_blob
 from resolvers.context import RequestContext
 from resolvers.errors import Unavailable
 from resolvers.ids import decode_id, encode_id
 from resolvers.knowledge import search_for
-from resolvers.uploads import free_filename, release_blob, safe_filename
+from resolvers.storage import one_chunk
+from resolvers.uploads import free_filename, safe_filename
 
 _WORD = re.compile(r"\w+")
 TEXT_FILE_MAX = 1024 * 1024
@@ -113,24 +116,32 @@ class TaskWorkspace:
         data = text.encode("utf-8")
         if len(data) > TEXT_FILE_MAX:
             raise ToolError(f"A workspace file holds at most {TEXT_FILE_MAX} bytes")
-        previous = await TaskDocument.get_or_none(task_id=self.task.id, filename=name)
-        if previous is not None and previous.metadata.get("author") != "agent":
-            # The agent rewrites its own files; a file of the user's is kept, beside a new one.
-            name = await free_filename(self.task.id, name)
-            previous = None
         blobs = self.context.services.blobs
-        stored = await blobs.save_bytes(data or b"\n")
-        document, _ = await TaskDocument.update_or_create(
-            task_id=self.task.id,
-            filename=name,
-            defaults={
-                "content_type": content_type_for(name),
-                "size": len(data),
-                "sha256": stored.sha256,
-                "text": text,
-                "metadata": {"author": "agent"},
-            },
-        )
-        if previous is not None and previous.sha256 != stored.sha256:
-            await release_blob(blobs, previous.sha256)
+        content = data or b"\n"
+        async with (
+            blobs.receive(one_chunk(content), max_bytes=len(content)) as incoming,
+            naming_blob(blobs, incoming),
+        ):
+            document, replaced = await self._written(name, text, incoming.blob.sha256)
+        if replaced is not None and replaced != incoming.blob.sha256:
+            await release_blob(blobs, replaced)  # after the commit: no row of ours names it
         return workspace_file(document, with_text=True)
+
+    async def _written(self, name: str, text: str, sha256: str) -> tuple[TaskDocument, str | None]:
+        """The agent's file of this name, rewritten, or a new one; and the digest it replaced.
+        The agent rewrites its own files; a file of the user's is kept, beside a new one."""
+        fields: dict[str, Any] = {
+            "content_type": content_type_for(name),
+            "size": len(text.encode("utf-8")),
+            "sha256": sha256,
+            "text": text,
+            "metadata": {"author": "agent"},
+        }
+        previous = await TaskDocument.get_or_none(task_id=self.task.id, filename=name)
+        if previous is not None and previous.metadata.get("author") == "agent":
+            replaced = previous.sha256
+            await previous.update_from_dict(fields).save()
+            return previous, replaced
+        if previous is not None:
+            name = await free_filename(self.task.id, name)
+        return await TaskDocument.create(task_id=self.task.id, filename=name, **fields), None

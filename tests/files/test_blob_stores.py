@@ -3,6 +3,7 @@ through the real boto3 client), keep the same promises."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -64,6 +65,45 @@ async def test_the_same_bytes_twice_are_one_blob(store):
     await store.delete(first.sha256)
     with pytest.raises(BlobMissing):
         await store.content(first.sha256)
+
+
+async def _keys(store: BlobStore, tmp_path: Path) -> list[str]:
+    """What the store holds under digests or staged, wherever it keeps it."""
+    if isinstance(store, LocalBlobStore):
+        return sorted(str(p.relative_to(store.root)) for p in store.root.rglob("*") if p.is_file())
+    assert isinstance(store, S3BlobStore)
+    listed = await asyncio.to_thread(
+        store._client.list_objects_v2, Bucket=store.bucket, Prefix=store.prefix
+    )
+    return sorted(item["Key"] for item in listed.get("Contents", []))
+
+
+async def test_received_bytes_are_under_their_digest_only_once_published(store, tmp_path):
+    async with store.receive(_chunks(b"not yet ", b"published"), max_bytes=100) as incoming:
+        assert incoming.path.read_bytes() == b"not yet published"  # this request's own copy
+        with pytest.raises(BlobMissing):
+            await store.content(incoming.blob.sha256)
+        await store.publish(incoming)
+        assert await _read(store, incoming.blob.sha256) == b"not yet published"
+    (key,) = await _keys(store, tmp_path)  # nothing spooled or staged is left
+    assert key.endswith(incoming.blob.sha256)
+
+
+async def test_publishing_puts_back_bytes_deleted_since_they_were_received(store):
+    first = await store.save_bytes(b"shared bytes")
+    async with store.receive(_chunks(b"shared bytes"), max_bytes=100) as incoming:
+        # In the bucket already: nothing was staged, so publishing sends the spooled copy.
+        await store.delete(first.sha256)  # another user's document went meanwhile
+        await store.publish(incoming)
+    assert await _read(store, first.sha256) == b"shared bytes"
+
+
+async def test_nothing_received_is_kept_when_the_block_fails(store, tmp_path):
+    with pytest.raises(RuntimeError):
+        async with store.receive(_chunks(b"refused"), max_bytes=100):
+            raise RuntimeError("refused after receiving")
+    assert await _keys(store, tmp_path) == []
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 
 async def test_too_large_or_empty_keeps_nothing(store, tmp_path):
