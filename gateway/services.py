@@ -18,6 +18,7 @@ from resolvers.passwords import DummyHash
 from resolvers.sqlite_watch import SQLiteWatcher
 from resolvers.storage import BlobStore, LocalBlobStore
 from retrieval.embedders import Embedder, make_embedder
+from retrieval.extraction import set_extraction_children
 from retrieval.fusion import FusionMethod
 from retrieval.retriever import Retriever
 from retrieval.stores.base import ChunkStore, StoreUnavailable
@@ -84,6 +85,7 @@ def build_services(
 ) -> Services:
     events = EventBus()
     blobs = build_blob_store(settings)
+    set_extraction_children(settings.retrieval.extraction_children)
     retriever = Retriever(
         embedder or build_embedder(settings),
         store or build_store(settings),
@@ -103,6 +105,7 @@ def build_services(
         max_attempts=settings.retrieval.max_attempts,
         lease_seconds=settings.retrieval.lease_seconds,
         first_backoff_seconds=settings.retrieval.first_backoff_seconds,
+        text_dir=settings.data_dir / "extracted",
     )
     return Services(
         settings=settings,

@@ -61,21 +61,38 @@ class Chunk(Model):
 
 
 class IngestionJob(Model):
-    """Drives one document through extract -> chunk -> embed -> index. A worker claims a job by
-    taking its lease; a job whose lease ran out (its worker died) is claimed again and resumes."""
+    """Drives one document through extract -> chunk -> embed -> index, one batch of chunks per
+    claim. A worker claims a job by taking its lease; a job whose lease ran out (its worker died)
+    is claimed again and resumes from its cursor.
+
+    Jobs are served in `turn` order, a virtual time that fair-queues owners: each batch of an
+    owner's work is placed one turn after that owner's last queued batch, so one user's large
+    upload (many batches) and another's small one take turns instead of queueing behind."""
 
     id = fields.IntField(primary_key=True)
     document: fields.OneToOneRelation[KnowledgeDocument] = fields.OneToOneField(
         "models.KnowledgeDocument", related_name="job", on_delete=fields.CASCADE
     )
     document_id: int
+    owner_id = fields.IntField(default=0)  # the document's, copied so claims need no join
+    turn = fields.FloatField(default=0.0)
     attempts = fields.IntField(default=0)
     run_after = fields.DatetimeField()
     lease_owner = fields.CharField(max_length=64, null=True)
     lease_until = fields.DatetimeField(null=True)
     last_error = fields.TextField(null=True)
+    # The extracted text's size once known, and two cursors into it (characters, UTF-8 bytes,
+    # chunk index): where the next chunk to cut begins, and where the first chunk not yet in
+    # the store begins. Between them lies a batch stored but not indexed (a crash came first).
+    text_bytes = fields.BigIntField(null=True)
+    next_char = fields.BigIntField(default=0)
+    next_byte = fields.BigIntField(default=0)
+    next_index = fields.IntField(default=0)
+    indexed_char = fields.BigIntField(default=0)
+    indexed_byte = fields.BigIntField(default=0)
+    indexed_chunks = fields.IntField(default=0)
     created = fields.DatetimeField(auto_now_add=True)
 
     class Meta:
         table = "ingestion_jobs"
-        indexes = (("run_after",),)
+        indexes = (("turn", "run_after"), ("owner_id", "turn"))

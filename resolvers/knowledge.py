@@ -6,14 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
-from models import Chunk, IngestionJob, KnowledgeDocument, User
+from models import Chunk, KnowledgeDocument, User
+from resolvers import ingestion, validation
+from resolvers.blob_lifetime import naming_blob, release_blob
 from resolvers.context import RequestContext
 from resolvers.errors import NotFound, Unavailable, ValidationFailed
 from resolvers.ids import decode_id, pk_of
-from resolvers.ingestion import document_topic
-from resolvers.uploads import receive_file, release_blob
+from resolvers.uploads import receive_file
 from resolvers.validation import is_blank
 from retrieval.stores.base import SearchMode, StoreUnavailable
 
@@ -37,6 +36,11 @@ def _check_text(errors: dict[str, str], name: str, value: str, maximum: int, *, 
         errors[name] = "must not be empty"
     elif len(cleaned) > maximum:
         errors[name] = f"must be at most {maximum} characters"
+    else:
+        try:
+            validation.text(cleaned)
+        except ValueError as error:
+            errors[name] = str(error)
     return cleaned
 
 
@@ -50,10 +54,11 @@ async def upload_document(
     if errors:
         raise ValidationFailed(errors)
     services = context.services
-    received = await receive_file(
-        services.blobs, upload, max_bytes=services.settings.max_upload_bytes
-    )
-    async with in_transaction():
+    blobs, max_bytes = services.blobs, services.settings.max_upload_bytes
+    async with (
+        receive_file(blobs, upload, max_bytes=max_bytes) as received,
+        naming_blob(blobs, received.incoming),  # the transaction that creates the document
+    ):
         document = await KnowledgeDocument.create(
             owner=user,
             filename=received.filename,
@@ -63,7 +68,7 @@ async def upload_document(
             size=received.size,
             sha256=received.sha256,
         )
-        await IngestionJob.create(document=document, run_after=document.created)
+        await ingestion.enqueue(document)
     services.ingestion.wake()
     return document
 
@@ -92,8 +97,9 @@ async def delete_document(context: RequestContext, global_id: str) -> None:
     except StoreUnavailable:
         raise Unavailable("The search index is unavailable; the document was not deleted") from None
     await document.delete()
+    services.ingestion.text_path(document.id).unlink(missing_ok=True)  # its job went with it
     await release_blob(services.blobs, document.sha256)
-    services.events.publish(document_topic(document.id), {"deleted": True})
+    services.events.publish(ingestion.document_topic(document.id), {"deleted": True})
 
 
 async def owned_chunk(context: RequestContext, global_id: str) -> Chunk:

@@ -6,12 +6,23 @@ and keeps the store filled with vectors of one model only.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from retrieval.chunking import DEFAULT_MAX_TOKENS, DEFAULT_OVERLAP_TOKENS
+from retrieval.chunking import (
+    CHUNK_LOOKBEHIND,
+    CONTEXT_REACH,
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_OVERLAP_TOKENS,
+    chunk_reach,
+)
 from retrieval.embedders import Embedder, Matrix
-from retrieval.indexing import PreparedChunk, prepare_chunks, token_spans_of
+from retrieval.indexing import (
+    PreparedChunk,
+    iter_prepared_chunks,
+    prepare_chunks,
+    token_spans_of,
+)
 from retrieval.stores.base import ChunkStore, IndexedChunk, ScoredChunk, SearchMode, SearchRequest
 
 Progress = Callable[[int, int], Awaitable[None]]
@@ -64,6 +75,28 @@ class Retriever:
             max_tokens=self.chunk_tokens,
             overlap_tokens=self.chunk_overlap,
         )
+
+    def prepare_window(
+        self, title: str, text: str, *, start: int, first_index: int
+    ) -> Iterator[PreparedChunk]:
+        """The chunks of `text[start:]`, lazily, numbered from `first_index`; `text[:start]` is
+        context only. CPU-bound: run it off the event loop."""
+        return iter_prepared_chunks(
+            text,
+            title,
+            start=start,
+            first_index=first_index,
+            token_spans=token_spans_of(self.embedder),
+            max_tokens=self.chunk_tokens,
+            overlap_tokens=self.chunk_overlap,
+        )
+
+    # A window of a text chunks like the whole text when it holds this much before its first
+    # chunk (the chunker's look-behind, the keyword context) ...
+    before_chars = max(CONTEXT_REACH, CHUNK_LOOKBEHIND)
+    # ... and this much after a chunk's end (what decides its end and the next chunk's start,
+    # and its keyword context).
+    after_chars = chunk_reach() + CONTEXT_REACH
 
     async def embed(
         self, chunks: Sequence[ChunkToIndex], progress: Progress | None = None

@@ -142,3 +142,55 @@ async def test_another_embedding_model_re_ingests_everything_and_never_mixes_vec
     assert before_model != after_model
     assert after_count == chunk_count
     assert after_sizes == {16 * 4} != before_sizes  # float32 vectors of the new model only
+
+
+async def test_a_large_document_killed_between_batches_finishes_with_every_paragraph_once(
+    fresh_database_url, tmp_path
+):
+    paragraphs = [
+        f"Paragraph {n}: the tide table for day {n} of the harbour year." for n in range(20_000)
+    ]
+    text = "\n\n".join(paragraphs)  # 1.3 MB
+    env = taskloom_env(tmp_path / "data", fresh_database_url, TASKLOOM_EMBEDDER="wordllama",
+                       TASKLOOM_INGESTION_LEASE="1")  # fmt: skip
+    await migrated_with_user(env, "keeper")
+    source = tmp_path / "tides.txt"
+    source.write_text(text)
+    queued = await run_taskloom(env, "ingest", str(source), "--user", "keeper", "--queue-only")
+    assert queued.returncode == 0, queued.stderr
+    first = await start_taskloom(env, "worker")
+
+    async def some_batches_indexed() -> bool:
+        rows = await query(fresh_database_url, "SELECT indexed_chunks FROM ingestion_jobs")
+        return bool(rows) and rows[0][0] >= 256
+
+    await eventually(some_batches_indexed, timeout=60)
+    first.kill()  # SIGKILL in the middle of the document
+    await first.wait()
+    _, status, _, _ = await _document(fresh_database_url)
+    assert status != "ready"
+
+    second = await run_taskloom(env, "worker", "--until-idle")
+    assert second.returncode == 0, second.stderr
+    document_id, status, chunk_count, error = await _document(fresh_database_url)
+    assert (status, error) == ("ready", None)
+    rows = await query(
+        fresh_database_url,
+        f'SELECT "index", start, "end", content FROM chunks WHERE document_id = {document_id}'
+        ' ORDER BY "index"',
+    )
+    assert [row[0] for row in rows] == list(range(chunk_count))
+    covered = 0
+    for _, start, end, content in rows:
+        assert start <= covered < end and text[start:end] == content  # in order, no gap
+        covered = end
+    assert covered == len(text)
+    for paragraph in (paragraphs[0], paragraphs[9_999], paragraphs[-1]):
+        assert sum(paragraph in content for *_, content in rows) >= 1
+    starts = [row[1] for row in rows]
+    assert len(set(starts)) == len(starts)  # no chunk twice
+    with sqlite3.connect(tmp_path / "data" / "index.sqlite3") as index:
+        (indexed,) = index.execute(
+            "SELECT count(*) FROM chunks WHERE document_id = ?", (document_id,)
+        ).fetchone()
+    assert indexed == chunk_count
