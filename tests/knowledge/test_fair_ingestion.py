@@ -27,6 +27,12 @@ class _Rollback(Exception):
     """Leaves the rows a queue test made uncommitted, so the running worker never sees them."""
 
 
+async def _user(name: str) -> User:
+    return await User.create(
+        username=name, username_key=name, name=name, email=f"{name}@example.org", password_hash="x"
+    )
+
+
 async def _documents(owner: User, count: int) -> list[KnowledgeDocument]:
     documents = []
     for n in range(count):
@@ -43,10 +49,8 @@ async def test_another_owner_is_served_within_a_turn_of_a_busy_owners_queue(clie
     claimed_owners: list[int] = []
     try:
         async with in_transaction():
-            busy = await User.create(username="busy", username_key="busy", name="B",
-                                     email="busy@example.org", password_hash="x")  # fmt: skip
-            other = await User.create(username="other", username_key="other", name="O",
-                                      email="other@example.org", password_hash="x")  # fmt: skip
+            busy = await _user("busy")
+            other = await _user("other")
             await _documents(busy, 6)
             await _documents(other, 1)
             while (job := await ingestion_queue.claim("test", 60)) is not None:
@@ -62,10 +66,8 @@ async def test_another_owner_is_served_within_a_turn_of_a_busy_owners_queue(clie
 async def test_a_batch_that_goes_round_lets_the_other_owners_waiting_work_go_first(client):
     try:
         async with in_transaction():
-            big = await User.create(username="big", username_key="big", name="B",
-                                    email="big@example.org", password_hash="x")  # fmt: skip
-            small = await User.create(username="small", username_key="small", name="S",
-                                      email="small@example.org", password_hash="x")  # fmt: skip
+            big = await _user("big")
+            small = await _user("small")
             await _documents(big, 1)
             first = await ingestion_queue.claim("test", 60)
             assert first is not None and first.owner_id == big.id
@@ -83,8 +85,7 @@ async def test_a_batch_that_goes_round_lets_the_other_owners_waiting_work_go_fir
 async def test_a_claim_reads_a_bounded_number_of_jobs_however_long_the_queue(client):
     try:
         async with in_transaction():
-            owner = await User.create(username="many", username_key="many", name="M",
-                                      email="many@example.org", password_hash="x")  # fmt: skip
+            owner = await _user("many")
             await _documents(owner, 1)
             document = await KnowledgeDocument.filter(owner_id=owner.id).first()
             assert document is not None
