@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -42,11 +43,13 @@ def wait_until_up(url: str, timeout: float = 30.0) -> None:
 
 
 @contextlib.contextmanager
-def serve(command: list[str], health_url: str, env: dict[str, str]) -> Iterator[None]:
+def serve(
+    command: list[str], health_url: str, env: dict[str, str]
+) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(command, env={**os.environ, **env}, cwd=ROOT)
     try:
         wait_until_up(health_url)
-        yield
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -55,6 +58,19 @@ def serve(command: list[str], health_url: str, env: dict[str, str]) -> Iterator[
 @contextlib.contextmanager
 def taskloom_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
     """A migrated Taskloom on a fresh data folder; yields its base URL."""
+    with taskloom_process(extra_env) as server:
+        yield server.url
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    pid: int  # the `taskloom serve` process itself (one uvicorn worker, in-process)
+
+
+@contextlib.contextmanager
+def taskloom_process(extra_env: dict[str, str] | None = None) -> Iterator[RunningServer]:
+    """As `taskloom_server`, and the server's process id, to watch its memory."""
     port = free_port()
     with tempfile.TemporaryDirectory() as data_dir:
         env = {"TASKLOOM_DATA_DIR": data_dir, **(extra_env or {})}
@@ -68,8 +84,8 @@ def taskloom_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
         )
         command = [*taskloom, "serve", "--port", str(port), "--log-level", "warning"]
         url = f"http://127.0.0.1:{port}"
-        with serve(command, f"{url}/healthz", env):
-            yield url
+        with serve(command, f"{url}/healthz", env) as process:
+            yield RunningServer(url, process.pid)
 
 
 @contextlib.contextmanager
@@ -158,6 +174,57 @@ def parse_wrk(output: str) -> WrkResult:
     return WrkResult(
         rps, percentiles.get(50, float("nan")), percentiles.get(99, float("nan")), errors
     )
+
+
+def rss_bytes(pid: int) -> int:
+    """A process's resident set size, from /proc (Linux); 0 once it has gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+    return int(found.group(1)) * 1024 if found else 0
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below `pid` (children, grandchildren...)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # The command name, in parentheses, may hold spaces: the parent comes after it.
+            parents[int(stat.parent.name)] = int(stat.read_text().rpartition(")")[2].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+class PeakRss:
+    """Samples a process's RSS, and the sum of its descendants', from a thread while in use."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        self.pid, self.interval = pid, interval
+        self.peak = self.children_peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            self.peak = max(self.peak, rss_bytes(self.pid))
+            children = sum(rss_bytes(child) for child in descendants(self.pid))
+            self.children_peak = max(self.children_peak, children)
+            if self._stop.wait(self.interval):
+                return
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def median(values: list[float]) -> float:
