@@ -26,7 +26,6 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,13 +191,7 @@ def make_bench_embedder(name: str, folder: Path) -> Embedder:
 
 def embedding_inputs(embedder: Embedder, text: str, title: str) -> list[str]:
     """What the service embeds for this text: each chunk's embedding input, in order."""
-    spans = indexing.token_spans_of(embedder)
-    prepare_all = getattr(indexing, "prepare_chunks", None)
-    if prepare_all is not None:
-        chunks: Iterable[indexing.PreparedChunk] = prepare_all(text, title, token_spans=spans)
-    else:  # the windowed API of the rewritten chunker
-        prepare_window = indexing.iter_prepared_chunks  # type: ignore[attr-defined,unused-ignore]
-        chunks = prepare_window(text, title, start=0, first_index=0, token_spans=spans)
+    chunks = indexing.prepare_chunks(text, title, token_spans=indexing.token_spans_of(embedder))
     return [chunk.embedding_input for chunk in chunks]
 
 
@@ -222,13 +215,13 @@ def text_title(size: float) -> str:
 
 def report(results: list[Ingested], floor_rate: float, text_count: int) -> None:
     print(
-        f"\n{'input':<22}{'MB':>6}{'seconds':>9}{'s/MB':>7}{'chunks':>8}{'chunks/s':>10}"
+        f"\n{'input':<26}{'MB':>6}{'seconds':>9}{'s/MB':>7}{'chunks':>8}{'chunks/s':>10}"
         f"{'floor/svc':>10}{'RSS idle':>10}{'RSS peak':>10}{'growth':>8}{'children':>10}  status"
     )
     for r in results:
         rate = r.chunks / r.seconds
         print(
-            f"{r.input.label:<22}{r.input.megabytes:6.2f}{r.seconds:9.1f}"
+            f"{r.input.label:<26}{r.input.megabytes:6.2f}{r.seconds:9.1f}"
             f"{r.seconds / r.input.megabytes:7.1f}{r.chunks:8}{rate:10.1f}"
             f"{floor_rate / rate if rate else float('inf'):10.2f}"
             f"{r.rss_idle / MB:10.0f}{r.rss_peak / MB:10.0f}{(r.rss_peak - r.rss_idle) / MB:8.0f}"
