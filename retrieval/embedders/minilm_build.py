@@ -15,12 +15,14 @@ so that it is built once (about 3 s) and not at every start:
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import struct
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
@@ -195,19 +197,41 @@ def build_fused_graph(weights: dict[str, npt.NDArray[Any]]) -> Any:
     return helper.make_model(graph, opset_imports=opsets)
 
 
+class _PreProcessingAdvice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pre-processing before quantization" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def quiet_quantiser_advice() -> Iterator[None]:
+    """Drops onnxruntime's advice to pre-process before quantising, for as long as this lasts.
+
+    The pre-processing it links to fuses and shape-infers the graph; this graph is written fused
+    with its shapes, so the advice (a root-logger warning with a URL) would only read as an error
+    at a user's first start. Every other record passes.
+    """
+    advice, root = _PreProcessingAdvice(), logging.getLogger()
+    root.addFilter(advice)
+    try:
+        yield
+    finally:
+        root.removeFilter(advice)
+
+
 def quantise(fp32_model: Path, int8_model: Path) -> None:
     from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic  # type: ignore[import-untyped]
 
-    quantize_dynamic(
-        fp32_model,
-        int8_model,
-        weight_type=QuantType.QInt8,
-        per_channel=True,
-        # The embedding tables stay float32: quantising them costs agreement and saves no time.
-        nodes_to_exclude=["embed"],
-        extra_options={"DefaultTensorType": TensorProto.FLOAT},
-    )
+    with quiet_quantiser_advice():
+        quantize_dynamic(
+            fp32_model,
+            int8_model,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            # The embedding tables stay float32: quantising them costs agreement and saves no time.
+            nodes_to_exclude=["embed"],
+            extra_options={"DefaultTensorType": TensorProto.FLOAT},
+        )
 
 
 @dataclass(frozen=True, slots=True)
