@@ -24,7 +24,8 @@ Sign-in keys, and why:
 
 A success resets the user key it was judged under. The table's `failures` column holds the
 attempts counted in the window (for a `known:` row, nothing: its `window_started` is the last
-success).
+success). Every `PRUNE_EVERY` attempts a process deletes the rows whose window has ended and the
+addresses known for longer than `KNOWN_ADDRESS_DAYS`, so made-up usernames do not pile up.
 """
 
 from __future__ import annotations
@@ -41,12 +42,16 @@ from resolvers.errors import RateLimited
 # Many people may sign in from behind one address (an office NAT): it gets more attempts.
 ADDRESS_ALLOWANCE_FACTOR = 5
 KNOWN_ADDRESS_DAYS = 30
+PRUNE_EVERY = 500
 _TABLE = LoginThrottle._meta.db_table
+_KNOWN_PREFIX = "known:"
+_attempts_since_prune = 0
 
 
 async def count_attempt(key: str, limit: int, window_seconds: int) -> None:
     """Counts one attempt under `key`, atomically; RATE_LIMITED (and nothing to judge) when the
     current window already held `limit` attempts."""
+    await _prune_now_and_then(window_seconds)
     now = datetime.now(UTC)
     expired = now - timedelta(seconds=window_seconds)
     query = BatchQuery()
@@ -69,6 +74,30 @@ async def count_attempt(key: str, limit: int, window_seconds: int) -> None:
         # A concurrent attempt may have opened the window a moment after our `now`.
         left = (started + timedelta(seconds=window_seconds) - now).total_seconds()
         raise RateLimited(retry_after=min(max(math.ceil(left), 1), window_seconds))
+
+
+async def _prune_now_and_then(window_seconds: int) -> None:
+    global _attempts_since_prune
+    _attempts_since_prune += 1
+    if _attempts_since_prune >= PRUNE_EVERY:
+        _attempts_since_prune = 0
+        await prune(window_seconds)
+
+
+async def prune(window_seconds: int) -> int:
+    """Deletes the counters whose window ended and the addresses no longer known; how many."""
+    now = datetime.now(UTC)
+    query, known = BatchQuery(), f"{_KNOWN_PREFIX}%"
+    rows = await query.connection.execute_query_dict(
+        f'DELETE FROM "{_TABLE}" WHERE '  # noqa: S608
+        f'("key" NOT LIKE {query.param(known)} '
+        f'AND "window_started" <= {query.param(now - timedelta(seconds=window_seconds))}) '
+        f'OR ("key" LIKE {query.param(known)} '
+        f'AND "window_started" <= {query.param(now - timedelta(days=KNOWN_ADDRESS_DAYS))}) '
+        'RETURNING "key"',
+        query.values,
+    )
+    return len(rows)
 
 
 async def take_back(key: str) -> None:
@@ -121,7 +150,7 @@ class SignInAttempt:
 
 
 def known_address_key(username_key: str, address: str) -> str:
-    return f"known:{username_key}@{address}"
+    return f"{_KNOWN_PREFIX}{username_key}@{address}"
 
 
 async def count_sign_in(settings: Settings, username_key: str, address: str) -> SignInAttempt:
