@@ -11,7 +11,11 @@ shorter than the size. The floor is the embedder the service
 builds, in this process, over the chunks of the same text, in the service's batches of 64.
 MB means MiB (2**20 bytes).
 
-    .venv/bin/python bench/ingest.py [--sizes 1,4,16] [--embedder minilm] [--skip-pdf]
+With `--hostile`, three inputs built to hurt follow: 600 KB of "</" as HTML, a DOCX whose headers
+claim 1,000 bytes for a member that inflates to 900 MB, and 1 MB of text without whitespace; each
+should end READY or FAILED within 60 s with the server's RSS growing by under 300 MB.
+
+    .venv/bin/python bench/ingest.py [--sizes 1,4,16] [--embedder minilm] [--skip-pdf] [--hostile]
 """
 
 from __future__ import annotations
@@ -41,12 +45,14 @@ from retrieval.embedders import Embedder, make_embedder
 
 CORPUS = harness.ROOT.parent / "shared" / "data" / "scifact" / "corpus.jsonl"
 MB = 1 << 20
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_PAGES, LINES_PER_PAGE = 300, 40
 BATCH = 64  # retrieval.retriever.Retriever's batch_size, as the service builds it
 POLL_SECONDS = 0.25
 DONE = ("READY", "FAILED")
 NEIGHBOUR_DELAY = 10.0  # seconds into the large ingestion before the other user uploads
 NEIGHBOUR_TARGET = 30.0
+HOSTILE_SECONDS, HOSTILE_GROWTH_MB = 60.0, 300.0
 
 
 def abstracts() -> list[tuple[str, str]]:
@@ -249,6 +255,29 @@ async def floor(name: str, text: str, title: str) -> tuple[int, float, float]:
         return len(inputs), chunking, len(inputs) / (time.perf_counter() - started)
 
 
+def hostile_inputs(folder: Path) -> list[Input]:
+    from tests.retrieval.documents import write_lying_zip_bomb_docx
+
+    bomb = write_lying_zip_bomb_docx(folder / "bomb.docx", 900 * MB, 1000).read_bytes()
+    return [
+        Input('HTML of "</" x 300,000', "tags.html", "text/html", b"</" * 300_000),
+        Input("DOCX claiming 1 KB, 900 MB", "bomb.docx", DOCX_TYPE, bomb),
+        Input("1 MB without whitespace", "solid.txt", "text/plain", b"a" * MB),
+    ]
+
+
+def report_hostile(results: list[Ingested]) -> None:
+    print("\nInputs built to hurt:")
+    for r in results:
+        growth = (r.rss_peak - r.rss_idle) / MB
+        holds = r.status in DONE and r.seconds <= HOSTILE_SECONDS and growth < HOSTILE_GROWTH_MB
+        print(
+            f"  {'holds' if holds else 'FAILS'}: {r.input.label}: {r.status} in {r.seconds:.1f} s, "
+            f"RSS growth {growth:.0f} MB, children's peak {r.children_peak / MB:.0f} MB"
+            f" (error: {r.error})"
+        )
+
+
 def text_title(size: float) -> str:
     return f"SciFact abstracts, {size:g} MB"
 
@@ -312,6 +341,7 @@ def main() -> None:
     parser.add_argument("--embedder", default="minilm", choices=("minilm", "wordllama"))
     parser.add_argument("--skip-pdf", action="store_true")
     parser.add_argument("--seconds-per-mb", type=float, default=90, help="timeout per MB")
+    parser.add_argument("--hostile", action="store_true", help="the three inputs built to hurt")
     args = parser.parse_args()
     sizes = sorted(float(size) for size in args.sizes.split(","))
     env = {"TASKLOOM_EMBEDDER": args.embedder}
@@ -331,6 +361,9 @@ def main() -> None:
         print(f"PDF: {PDF_PAGES} pages, {len(pdf) / MB:.2f} MB, pypdf extracts every page's text")
         inputs.append(Input(f"PDF, {PDF_PAGES} pages", "scifact.pdf", "application/pdf", pdf))
 
+    hostile_folder = tempfile.TemporaryDirectory()
+    hostile = hostile_inputs(Path(hostile_folder.name)) if args.hostile else []
+
     base_size = min(sizes[0], 1.0)
     base_text = english_text(base_size)[0]
     base_title = text_title(base_size)
@@ -343,12 +376,19 @@ def main() -> None:
     for item in inputs:
         print(f"  ingesting {item.label} ...", flush=True)
         results.append(ingest(item, env, 120 + args.seconds_per_mb * item.megabytes))
+    hostile_results = []
+    for item in hostile:
+        print(f"  ingesting {item.label} ...", flush=True)
+        hostile_results.append(ingest(item, env, 2 * HOSTILE_SECONDS))
+    hostile_folder.cleanup()
     after = asyncio.run(floor(args.embedder, base_text, base_title))[2]
     floor_rate = max(before, after)  # the machine is shared: the faster run is the floor
     print(f"floor again after the runs: {after:.1f} chunks/s; the floor is {floor_rate:.1f}")
     if results[0].input.label == base_title and results[0].chunks != chunks:
         print(f"NOTE: the service cut {results[0].chunks} chunks, this process {chunks}")
     report(results, floor_rate, len(sizes))
+    if hostile_results:
+        report_hostile(hostile_results)
 
 
 if __name__ == "__main__":

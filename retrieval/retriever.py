@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from retrieval.chunking import (
     CHUNK_LOOKBEHIND,
     CONTEXT_REACH,
@@ -101,14 +103,26 @@ class Retriever:
     async def embed(
         self, chunks: Sequence[ChunkToIndex], progress: Progress | None = None
     ) -> list[Matrix]:
-        """Vectors of the chunks, in batches."""
-        batches: list[Matrix] = []
-        for start in range(0, len(chunks), self.batch_size):
-            batch = chunks[start : start + self.batch_size]
-            batches.append(await self.embedder.embed_documents([c.embedding_input for c in batch]))
+        """Vectors of the chunks, in batches of `batch_size` chunks. A text that repeats (a file
+        built of one pattern cuts into the same chunk again and again) is embedded once."""
+        inputs = [chunk.embedding_input for chunk in chunks]
+        distinct = list(dict.fromkeys(inputs))
+        rows: list[Matrix] = []
+        for start in range(0, len(distinct), self.batch_size):
+            rows.append(
+                await self.embedder.embed_documents(distinct[start : start + self.batch_size])
+            )
             if progress is not None:
-                await progress(start + len(batch), len(chunks))
-        return batches
+                await progress(start + len(rows[-1]), len(distinct))
+        if not inputs:
+            return []
+        vectors = np.concatenate(rows)
+        row_of = {text: row for row, text in enumerate(distinct)}
+        order = np.fromiter((row_of[text] for text in inputs), dtype=np.intp, count=len(inputs))
+        return [
+            vectors[order[start : start + self.batch_size]]
+            for start in range(0, len(inputs), self.batch_size)
+        ]
 
     async def index(
         self,
