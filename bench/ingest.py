@@ -255,10 +255,11 @@ async def floor(name: str, text: str, title: str) -> tuple[int, float, float]:
         return len(inputs), chunking, len(inputs) / (time.perf_counter() - started)
 
 
-def hostile_inputs(folder: Path) -> list[Input]:
+def hostile_inputs() -> list[Input]:
     from tests.retrieval.documents import write_lying_zip_bomb_docx
 
-    bomb = write_lying_zip_bomb_docx(folder / "bomb.docx", 900 * MB, 1000).read_bytes()
+    with tempfile.TemporaryDirectory() as folder:
+        bomb = write_lying_zip_bomb_docx(Path(folder) / "bomb.docx", 900 * MB, 1000).read_bytes()
     return [
         Input('HTML of "</" x 300,000', "tags.html", "text/html", b"</" * 300_000),
         Input("DOCX claiming 1 KB, 900 MB", "bomb.docx", DOCX_TYPE, bomb),
@@ -361,8 +362,7 @@ def main() -> None:
         print(f"PDF: {PDF_PAGES} pages, {len(pdf) / MB:.2f} MB, pypdf extracts every page's text")
         inputs.append(Input(f"PDF, {PDF_PAGES} pages", "scifact.pdf", "application/pdf", pdf))
 
-    hostile_folder = tempfile.TemporaryDirectory()
-    hostile = hostile_inputs(Path(hostile_folder.name)) if args.hostile else []
+    hostile = hostile_inputs() if args.hostile else []
 
     base_size = min(sizes[0], 1.0)
     base_text = english_text(base_size)[0]
@@ -380,7 +380,6 @@ def main() -> None:
     for item in hostile:
         print(f"  ingesting {item.label} ...", flush=True)
         hostile_results.append(ingest(item, env, 2 * HOSTILE_SECONDS))
-    hostile_folder.cleanup()
     after = asyncio.run(floor(args.embedder, base_text, base_title))[2]
     floor_rate = max(before, after)  # the machine is shared: the faster run is the floor
     print(f"floor again after the runs: {after:.1f} chunks/s; the floor is {floor_rate:.1f}")

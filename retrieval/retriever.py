@@ -106,6 +106,8 @@ class Retriever:
         """Vectors of the chunks, in batches of `batch_size` chunks. A text that repeats (a file
         built of one pattern cuts into the same chunk again and again) is embedded once."""
         inputs = [chunk.embedding_input for chunk in chunks]
+        if not inputs:
+            return []
         distinct = list(dict.fromkeys(inputs))
         rows: list[Matrix] = []
         for start in range(0, len(distinct), self.batch_size):
@@ -114,8 +116,6 @@ class Retriever:
             )
             if progress is not None:
                 await progress(start + len(rows[-1]), len(distinct))
-        if not inputs:
-            return []
         vectors = np.concatenate(rows)
         row_of = {text: row for row, text in enumerate(distinct)}
         order = np.fromiter((row_of[text] for text in inputs), dtype=np.intp, count=len(inputs))
