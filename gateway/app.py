@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
 from gateway.body_limit import BodySizeLimit
+from gateway.cors import cors_middleware
 from gateway.files import download_endpoint
 from gateway.gc_tuning import tune_for_serving
 from gateway.graphiql import GraphiQL
@@ -73,11 +74,12 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            *cors_middleware(settings.cors_origins),
             Middleware(
                 BodySizeLimit,
                 json_limit=settings.max_json_bytes,
                 upload_limit=settings.max_upload_bytes,
-            )
+            ),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _unexpected_error},
     )

@@ -26,6 +26,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
 from gateway.context import request_context
+from gateway.cors import origin_pattern
 from gateway.graphiql import GraphiQL, wants_graphiql
 from gateway.graphql_multipart import BoundedFormRequest, operations_with_files
 from gateway.responses import STATUS_BY_CODE, JSONResponse
@@ -70,6 +71,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
         self.services = services
         self.graphiql = graphiql
         self.websocket_slots = WebSocketSlots(services.settings.websockets)
+        self.cross_origins = origin_pattern(services.settings.cors_origins)
         self.websocket_adapter_class = partial(  # type: ignore[assignment]
             BoundedTextFrames,
             max_init_bytes=services.settings.websockets.max_init_bytes,
@@ -152,6 +154,10 @@ class GraphQLView(GraphQL[RequestContext, None]):
             except Unauthenticated:
                 raise ConnectionRejectionError({"code": "UNAUTHENTICATED"}) from None
         return await super().on_ws_connect(context)
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        # Asked only for another origin's page: TASKLOOM_CORS_ORIGINS, as for HTTP.
+        return self.cross_origins is not None and self.cross_origins.fullmatch(origin) is not None
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET carrying a persisted query's hash, or from curl's */*, is an API call.

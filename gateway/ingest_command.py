@@ -10,15 +10,14 @@ from typing import TextIO
 
 import anyio
 
+from gateway.ingest_progress import shown
 from gateway.services import build_services, running
-from models import IngestionJob, IngestionStatus, KnowledgeDocument, User
+from models import IngestionJob, KnowledgeDocument, User
 from models.config import database
 from resolvers import knowledge
 from resolvers.config import Settings
 from resolvers.context import RequestContext
 from resolvers.errors import DomainError, NotFound
-
-BAR_WIDTH = 30
 
 
 class LocalFile:
@@ -85,20 +84,14 @@ async def ingest(
 
 
 async def _follow(document_ids: list[int], out: TextIO) -> int:
-    while True:
-        documents = await KnowledgeDocument.filter(id__in=document_ids)
-        done = [d for d in documents if d.status in (IngestionStatus.READY, IngestionStatus.FAILED)]
-        progress = sum(d.progress if d not in done else 1.0 for d in documents) / len(document_ids)
-        filled = int(progress * BAR_WIDTH)
-        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        print(f"\r[{bar}] {len(done)}/{len(document_ids)} files {progress:4.0%}", end="", file=out)
-        if len(done) == len(document_ids):
-            print(file=out)
-            failed = [d for d in documents if d.status is IngestionStatus.FAILED]
-            for document in failed:
-                print(f"failed {document.description}: {document.error}", file=out)
-            return len(failed)
-        await asyncio.sleep(0.2)
+    documents = await KnowledgeDocument.filter(id__in=document_ids)
+    with shown(documents, out) as progress:
+        while True:
+            progress.update(documents)
+            if progress.done:
+                return progress.failed
+            await asyncio.sleep(0.2)
+            documents = await KnowledgeDocument.filter(id__in=document_ids)
 
 
 async def work(settings: Settings, *, until_idle: bool, concurrency: int) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
 
+from gateway.cors import invalid_origin
 from gateway.data_folder import make_private
 from gateway.secret_strength import MIN_SECRET_BITS, estimated_bits
 from resolvers.config import (
@@ -63,6 +64,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             env, "TASKLOOM_REGISTRATION_MAX_PER_ADDRESS", 20, minimum=1
         ),
         trusted_proxies=_trusted_proxies(env.get("TASKLOOM_TRUSTED_PROXIES", "")),
+        cors_origins=_cors_origins(env.get("TASKLOOM_CORS_ORIGINS", "")),
         introspection=_bool(env, "TASKLOOM_INTROSPECTION", default=not production),
         limits=GraphQLLimits(
             max_depth=_int(env, "TASKLOOM_MAX_DEPTH", 15, minimum=2),
@@ -220,6 +222,17 @@ def _trusted_proxies(raw: str) -> tuple[str, ...]:
                 f"TASKLOOM_TRUSTED_PROXIES must list addresses or networks, got {proxy!r}"
             ) from None
     return proxies
+
+
+def _cors_origins(raw: str) -> tuple[str, ...]:
+    """Origins (`https://app.example.com`) or patterns (`https://*.example.com`,
+    `http://localhost:*`, `*`) whose pages may call the API, comma-separated."""
+    origins = tuple(item.strip().rstrip("/") for item in raw.split(",") if item.strip())
+    for origin in origins:
+        reason = invalid_origin(origin)
+        if reason is not None:
+            raise SettingsError(f"TASKLOOM_CORS_ORIGINS: {origin!r} {reason}")
+    return origins
 
 
 def _kept_secret(path: Path) -> str:

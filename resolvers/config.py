@@ -98,6 +98,8 @@ class Settings:
     registration_max_per_address: int = 20  # attempts per login window
     # Addresses or networks whose X-Forwarded-For is believed; empty: nobody's.
     trusted_proxies: tuple[str, ...] = ()
+    # Browser origins (or patterns) that may call the API and open its WebSocket; empty: none.
+    cors_origins: tuple[str, ...] = ()
     introspection: bool = True
     limits: GraphQLLimits = field(default_factory=GraphQLLimits)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)

@@ -29,25 +29,40 @@ from schema.build import TaskloomSchema
 MAX_PAGES = 1000
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
 class BadBody(Exception):
     pass
 
 
 def rest_routes(schema: TaskloomSchema, services: Services) -> list[Route]:
+    """One Starlette route per path, carrying all of its methods, so that a wrong method is
+    answered 405 with the `Allow` header listing every method the path has (HEAD with GET)."""
     operations = load_operations(schema._schema)
+    endpoints: dict[str, dict[str, Endpoint]] = {}
+    for route in ROUTES:
+        endpoint = _endpoint(schema, services, route, operations[route.operation])
+        endpoints.setdefault(route.path, {})[route.method] = endpoint
     return [
-        Route(
-            route.path,
-            _endpoint(schema, services, route, operations[route.operation]),
-            methods=[route.method],
-        )
-        for route in ROUTES
+        Route(path, _by_method(by_method), methods=list(by_method))
+        for path, by_method in endpoints.items()
     ]
+
+
+def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
+    async def dispatch(request: Request) -> Response:
+        # Starlette has already refused methods outside the route's; HEAD is answered as GET
+        # (the server sends the headers and drops the body).
+        method = "GET" if request.method == "HEAD" else request.method
+        return await endpoints[method](request)
+
+    return dispatch
 
 
 def _endpoint(
     schema: TaskloomSchema, services: Services, route: RestRoute, operation: StoredOperation
-) -> Callable[[Request], Awaitable[Response]]:
+) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         context = request_context(services, request)
         if not route.public:

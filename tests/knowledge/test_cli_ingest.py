@@ -1,4 +1,4 @@
-"""`taskloom ingest`: folders of files into a user's knowledge base, with a progress bar."""
+"""`taskloom ingest`: folders of files into a user's knowledge base, with its progress."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ async def test_ingest_a_folder_skips_what_it_cannot_read_and_waits_for_the_rest(
     assert result.returncode == 1  # one file was refused
     assert "skipped" in result.stderr and "picture.png" in result.stderr
     assert "queued 2 file(s)" in result.stderr
-    assert "2/2 files 100%" in result.stderr
+    assert "ready  " + str(folder / "a.txt") in result.stderr
+    assert "ingested 2/2 file(s): 2 ready, 0 failed" in result.stderr
+    assert "\r" not in result.stderr  # not a terminal: plain lines, no bar
     rows = await query(fresh_database_url, "SELECT filename, status FROM documents ORDER BY id")
     assert rows == [("a.txt", "ready"), ("b.md", "ready")]
 
