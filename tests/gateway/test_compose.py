@@ -201,6 +201,17 @@ def test_the_settings_accept_the_compose_environment(tmp_path):
     assert credentials is not None and credentials.access_key == "taskloom"
 
 
+def test_cors_origins_come_from_the_dotenv_and_default_to_none(tmp_path):
+    def web_origins(dotenv: dict[str, str]) -> tuple[str, ...]:
+        service = project_services(compose(dotenv))["taskloom"]
+        return settings_of(service, tmp_path)[0].cors_origins
+
+    assert web_origins(sample_dotenv()) == ()
+    origins = "https://app.example.com, http://localhost:*"
+    dotenv = {**sample_dotenv(), "TASKLOOM_CORS_ORIGINS": origins}
+    assert web_origins(dotenv) == ("https://app.example.com", "http://localhost:*")
+
+
 def test_compose_refuses_to_start_without_a_jwt_secret():
     dotenv = sample_dotenv()
     assert "TASKLOOM_JWT_SECRET" in dotenv
