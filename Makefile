@@ -5,11 +5,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 GRAPHIQL := $(VENV)/.graphiql
+# npm packages the tests run under Node (graphql-http's GraphQL over HTTP audit). Exact pins
+# and no dependencies of their own (graphql-http's one is graphql, a peer), so no lock file.
+NODE_PACKAGES := graphql-http@1.23.1 graphql@16.15.0
+NODE_TOOLS := $(VENV)/share/taskloom-node
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: serve test check lint typecheck unit postgres-tests bench clean
+.PHONY: serve test check lint typecheck unit postgres-tests bench clean node-tools
 
 # Re-installs whenever the dependencies change.
 $(INSTALLED): pyproject.toml
@@ -25,6 +29,14 @@ $(INSTALLED): pyproject.toml
 $(GRAPHIQL): gateway/graphiql/assets.py $(INSTALLED)
 	@$(BIN)/python -m gateway.graphiql install && touch $@ \
 	  || echo "warning: GraphiQL's files were not installed (is npm there?); the API works"
+
+# Into .venv/share/taskloom-node; without npm the tests that need them skip (fail in CI).
+$(NODE_TOOLS)/.installed: Makefile $(INSTALLED)
+	@mkdir -p $(NODE_TOOLS) && npm install --prefix $(NODE_TOOLS) --ignore-scripts --no-save \
+	  --no-package-lock --no-audit --no-fund --loglevel=error $(NODE_PACKAGES) && touch $@ \
+	  || echo "warning: $(NODE_PACKAGES) were not installed (is npm there?); their tests skip"
+
+node-tools: $(NODE_TOOLS)/.installed
 
 serve: $(INSTALLED) $(GRAPHIQL)
 	$(BIN)/taskloom migrate
@@ -44,10 +56,10 @@ typecheck: $(INSTALLED)
 	$(BIN)/mypy gateway schema resolvers models agent retrieval
 
 # The whole suite on SQLite, then everything that touches the database again on PostgreSQL.
-unit: $(INSTALLED) $(GRAPHIQL)
+unit: $(INSTALLED) $(GRAPHIQL) $(NODE_TOOLS)/.installed
 	TASKLOOM_TEST_BACKEND=sqlite $(BIN)/pytest
 
-postgres-tests: $(INSTALLED) $(GRAPHIQL)
+postgres-tests: $(INSTALLED) $(GRAPHIQL) $(NODE_TOOLS)/.installed
 	TASKLOOM_TEST_BACKEND=postgres $(BIN)/pytest -m db
 
 bench: $(INSTALLED)

@@ -76,6 +76,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
             cache_bytes=_int(
                 env, "TASKLOOM_GRAPHQL_CACHE_BYTES", 32 * 1024 * 1024, minimum=1024 * 1024
             ),
+            batch_max=_int(env, "TASKLOOM_GRAPHQL_BATCH_MAX", 0, minimum=0, maximum=100),
         ),
         retrieval=_retrieval_settings(env),
         agent=_agent_settings(env),

@@ -28,6 +28,7 @@ class GraphQLLimits:
     max_cost: int = 100_000
     max_fields: int = 1000  # selections, fragments expanded, checked before validation
     cache_bytes: int = 32 * 1024 * 1024  # each: parsed documents, and persisted queries
+    batch_max: int = 0  # operations one POST may carry as a batch (a JSON array); 0: off
 
 
 @dataclass(frozen=True)

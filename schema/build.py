@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StreamResult
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionResult, get_object_definition
@@ -23,7 +24,7 @@ from schema.errors import log_unexpected, shape_error
 from schema.execution import FastExecutionContext
 from schema.fresh_reads import fresh_reads_after_each
 from schema.knowledge import KnowledgeMutation, KnowledgeQuery, KnowledgeSubscription
-from schema.limits import limits_rule
+from schema.limits import batch_budget, limits_rule
 from schema.nodes import NodeQuery
 from schema.persisted import PersistedQueries
 from schema.tasks import TaskMutation, TaskQuery, TaskSubscription
@@ -163,6 +164,7 @@ def build_schema(
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
         parse_and_validate(documents),
+        batch_budget(limits),  # after the documents: it reads what validation found
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
@@ -172,6 +174,9 @@ def build_schema(
         subscription=Subscription,
         extensions=extensions,
         execution_context_class=FastExecutionContext,
+        config=StrawberryConfig(
+            batching_config={"max_operations": limits.batch_max} if limits.batch_max else None
+        ),
     )
     schema.persisted = PersistedQueries(limits.cache_bytes)
     schema.documents = documents

@@ -7,14 +7,21 @@ variable, the argument's default otherwise; for lists without a size, the bound 
 itself enforces, or a guess where it enforces none). Fragments are
 measured once per parent type (memoised), so measuring stays linear in the document even when
 expanding it would be exponential.
+
+A batch (several operations in one POST) is one request: its operations' cost and aliases add
+up against the same limits (`one_budget_for_the_batch`, `batch_budget`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
@@ -23,19 +30,24 @@ from graphql import (
     GraphQLList,
     GraphQLNamedType,
     GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     SchemaMetaFieldDef,
     SelectionSetNode,
+    TypeInfo,
     TypeMetaFieldDef,
     ValidationContext,
     ValidationRule,
     VariableNode,
     get_named_type,
     get_nullable_type,
+    get_operation_ast,
     is_composite_type,
 )
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from agent import MAX_CITATIONS_PER_STEP, MAX_FILES_PER_STEP
 from resolvers.config import GraphQLLimits
@@ -170,3 +182,73 @@ def limits_rule(limits: GraphQLLimits) -> type[ValidationRule]:
             self.report_error(GraphQLError(message, node, extensions={"code": "BAD_REQUEST"}))
 
     return DocumentLimits
+
+
+@dataclass(slots=True)
+class _Spent:
+    cost: int = 0
+    aliases: int = 0
+
+
+_batch_spent: ContextVar[_Spent | None] = ContextVar("taskloom_batch_spent", default=None)
+
+
+@contextmanager
+def one_budget_for_the_batch() -> Iterator[None]:
+    """Within it, the operations executed (one after another, a batch's) share one request's
+    cost and aliases: N operations in one POST may produce what one request may, not N times it.
+    Depth, tokens and selections stay per operation, as they measure one document."""
+    token = _batch_spent.set(_Spent())
+    try:
+        yield
+    finally:
+        _batch_spent.reset(token)
+
+
+def batch_budget(limits: GraphQLLimits) -> type[SchemaExtension]:
+    """The extension that charges each operation of a batch to the batch's budget, once its
+    document has validated and before it runs. It must come after the documents extension,
+    whose `on_validate` sets the validation errors this one looks at."""
+
+    class BatchBudget(SchemaExtension):
+        def on_validate(self) -> Iterator[None]:
+            spent = _batch_spent.get()
+            context = self.execution_context
+            document = context.graphql_document
+            if spent is not None and document is not None and not context.pre_execution_errors:
+                refusal = _charge(spent, limits, context.schema._schema, document, context)
+                if refusal is not None:
+                    context.pre_execution_errors = [refusal]
+            yield
+
+    return BatchBudget
+
+
+def _charge(
+    spent: _Spent,
+    limits: GraphQLLimits,
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    context: ExecutionContext,
+) -> GraphQLError | None:
+    operation = get_operation_ast(document, context.operation_name)
+    if operation is None:
+        return None  # Strawberry has already refused it: no operation to run
+    validation = ValidationContext(schema, document, TypeInfo(schema), on_error=lambda _: None)
+    root = schema.get_root_type(operation.operation)
+    measure = _Measurer(validation, limits).selection_set(operation.selection_set, root)
+    cost, aliases = spent.cost + measure.cost, spent.aliases + measure.aliases
+    if cost > limits.max_cost:
+        message = (
+            f"The operations of this batch may produce {cost} objects together, more than "
+            f"{limits.max_cost}; send fewer or smaller ones"
+        )
+    elif aliases > limits.max_aliases:
+        message = (
+            f"The operations of this batch hold {aliases} aliases together, more than "
+            f"{limits.max_aliases}"
+        )
+    else:
+        spent.cost, spent.aliases = cost, aliases
+        return None
+    return GraphQLError(message, operation, extensions={"code": "BAD_REQUEST"})
