@@ -7,27 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from importlib import metadata
-from typing import Any
 
 import orjson
 from graphql import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLEnumType,
-    GraphQLInputObjectType,
     GraphQLInputType,
-    GraphQLList,
     GraphQLNonNull,
-    GraphQLObjectType,
-    GraphQLOutputType,
     GraphQLScalarType,
     GraphQLSchema,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-    Undefined,
-    parse,
 )
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,33 +21,17 @@ from starlette.routing import Route
 
 from gateway.responses import STATUS_BY_CODE
 from gateway.rest.documents import StoredOperation, load_operations
+from gateway.rest.json_schemas import (
+    OperationShapes,
+    Schema,
+    input_object,
+    input_schema,
+)
 from gateway.rest.table import ROUTES, Body, RestRoute
 from resolvers.ids import MAX_ID_LENGTH
 from schema.build import TaskloomSchema
 
-Schema = dict[str, Any]
-
 PATH_PARAMETER = re.compile(r"{(\w+)}")
-INT32 = {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1}
-# What a GraphQL scalar is on the wire. Unknown scalars (JSON) may be any JSON value.
-OUTPUT_SCALARS: dict[str, Schema] = {
-    "String": {"type": "string"},
-    "ID": {"type": "string"},
-    "Int": INT32,
-    "Float": {"type": "number"},
-    "Boolean": {"type": "boolean"},
-    "DateTime": {"type": "string", "format": "date-time"},
-}
-# The body check (gateway/rest/inputs.py) also takes an integer ID and a whole-number Float.
-INPUT_SCALARS: dict[str, Schema] = {
-    **OUTPUT_SCALARS,
-    "ID": {"type": ["string", "integer"]},
-    "Upload": {
-        "type": "string",
-        "format": "binary",
-        "contentMediaType": "application/octet-stream",
-    },
-}
 # Global ids are URL-safe base64 without padding (resolvers/ids.py).
 ID_IN_PATH: Schema = {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "maxLength": MAX_ID_LENGTH}
 
@@ -97,7 +67,7 @@ def openapi_document(
     operations = operations if operations is not None else load_operations(schema)
     paths: dict[str, dict[str, Schema]] = {}
     for route in routes:
-        operation = _Operation(schema, operations[route.operation])
+        operation = OperationShapes(schema, operations[route.operation])
         paths.setdefault(route.path, {})[route.method.lower()] = _path_item(route, operation)
     return {
         "openapi": "3.1.0",
@@ -130,112 +100,7 @@ def openapi_route(schema: TaskloomSchema) -> Route:
     return Route("/openapi.json", endpoint, methods=["GET"])
 
 
-class _Operation:
-    """A stored operation's AST, read with the schema's types."""
-
-    def __init__(self, schema: GraphQLSchema, stored: StoredOperation) -> None:
-        document = parse(stored.text)
-        self.name = stored.name
-        self.variable_types = stored.variable_types
-        self.fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        (self.definition,) = (
-            d for d in document.definitions if isinstance(d, OperationDefinitionNode)
-        )
-        root = schema.get_root_type(self.definition.operation)
-        assert root is not None  # validated at load
-        self.root = root
-
-    def description(self) -> str:
-        (field,) = self.definition.selection_set.selections
-        assert isinstance(field, FieldNode)
-        about = self.root.fields[field.name.value].description
-        executes = f"Executes the stored GraphQL operation `{self.name}`"
-        return f"{executes} (`{field.name.value}`: {about})" if about else f"{executes}."
-
-    def answer(self, path: list[str]) -> Schema:
-        return self._at(self.root, [self.definition.selection_set], path)
-
-    def _at(
-        self, type_: GraphQLOutputType, selections: list[SelectionSetNode], path: list[str]
-    ) -> Schema:
-        if not path:
-            return self.output(type_, selections)
-        named = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
-        head, rest = path[0], path[1:]
-        if head == "*":
-            assert isinstance(named, GraphQLList), f"{self.name}: `*` over a non-list"
-            return {"type": "array", "items": self._at(named.of_type, selections, rest)}
-        assert isinstance(named, GraphQLObjectType), f"{self.name}: {head} of a non-object"
-        nodes = self.fields(named, selections)[head]
-        field = named.fields[nodes[0].name.value]
-        return self._at(field.type, _subselections(nodes), rest)
-
-    def output(self, type_: GraphQLOutputType, selections: list[SelectionSetNode]) -> Schema:
-        if isinstance(type_, GraphQLNonNull):
-            return self._non_null_output(type_.of_type, selections)
-        return _nullable(self._non_null_output(type_, selections))
-
-    def _non_null_output(self, type_: Any, selections: list[SelectionSetNode]) -> Schema:
-        if isinstance(type_, GraphQLList):
-            return {"type": "array", "items": self.output(type_.of_type, selections)}
-        if isinstance(type_, GraphQLObjectType):
-            return self._object(type_, selections)
-        if isinstance(type_, GraphQLEnumType):
-            return {"type": "string", "enum": list(type_.values)}
-        assert isinstance(type_, GraphQLScalarType), f"{self.name}: {type_} is not supported"
-        return dict(OUTPUT_SCALARS.get(type_.name, {}))
-
-    def _object(self, type_: GraphQLObjectType, selections: list[SelectionSetNode]) -> Schema:
-        properties: dict[str, Schema] = {}
-        for key, nodes in self.fields(type_, selections).items():
-            name = nodes[0].name.value
-            if name == "__typename":
-                properties[key] = {"type": "string", "const": type_.name}
-                continue
-            field = type_.fields[name]
-            properties[key] = _described(self.output(field.type, _subselections(nodes)), field)
-        return {
-            "type": "object",
-            "title": type_.name,
-            "properties": properties,
-            "required": list(properties),
-            "additionalProperties": False,
-        }
-
-    def fields(
-        self, type_: GraphQLObjectType, selections: list[SelectionSetNode]
-    ) -> dict[str, list[FieldNode]]:
-        """The fields selected on `type_`, by response key, fragments expanded, merged."""
-        found: dict[str, list[FieldNode]] = {}
-        for selection_set in selections:
-            for selection in selection_set.selections:
-                if isinstance(selection, FieldNode):
-                    key = (selection.alias or selection.name).value
-                    found.setdefault(key, []).append(selection)
-                    continue
-                if isinstance(selection, FragmentSpreadNode):
-                    fragment: InlineFragmentNode | FragmentDefinitionNode = self.fragments[
-                        selection.name.value
-                    ]
-                else:
-                    assert isinstance(selection, InlineFragmentNode)
-                    fragment = selection
-                condition = fragment.type_condition
-                assert condition is None or condition.name.value == type_.name, (
-                    f"{self.name}: fragments on other types than {type_.name} are not supported"
-                )
-                for key, nodes in self.fields(type_, [fragment.selection_set]).items():
-                    found.setdefault(key, []).extend(nodes)
-        return found
-
-
-def _subselections(nodes: list[FieldNode]) -> list[SelectionSetNode]:
-    return [node.selection_set for node in nodes if node.selection_set is not None]
-
-
-def _path_item(route: RestRoute, operation: _Operation) -> Schema:
+def _path_item(route: RestRoute, operation: OperationShapes) -> Schema:
     item: Schema = {
         "operationId": operation.name,
         "tags": [_tag(route.path)],
@@ -274,7 +139,7 @@ def _path_names(route: RestRoute) -> list[str]:
     return PATH_PARAMETER.findall(route.path)
 
 
-def _parameters(route: RestRoute, operation: _Operation) -> list[Schema]:
+def _parameters(route: RestRoute, operation: OperationShapes) -> list[Schema]:
     parameters = []
     for name in _path_names(route):
         type_ = _named(operation.variable_types[name])
@@ -288,21 +153,21 @@ def _parameters(route: RestRoute, operation: _Operation) -> list[Schema]:
                 "name": name,
                 "in": "query",
                 "required": isinstance(type_, GraphQLNonNull),
-                "schema": _input(type_),
+                "schema": input_schema(type_),
             }
         )
     return parameters
 
 
-def _request_body(route: RestRoute, operation: _Operation) -> Schema | None:
+def _request_body(route: RestRoute, operation: OperationShapes) -> Schema | None:
     if route.file is not None:
-        form = _input_object(
+        form = input_object(
             {"file": operation.variable_types[route.file]}, title=f"{operation.name} form"
         )
         del form["additionalProperties"]  # other form fields are ignored, not refused
         return {"required": True, "content": {"multipart/form-data": {"schema": form}}}
     if route.body is Body.INPUT:
-        schema = _input(operation.variable_types["input"])
+        schema = input_schema(operation.variable_types["input"])
     elif route.body is Body.VARIABLES:
         given_elsewhere = {*_path_names(route), *route.query, "after"}
         variables = {
@@ -310,7 +175,7 @@ def _request_body(route: RestRoute, operation: _Operation) -> Schema | None:
             for name, type_ in operation.variable_types.items()
             if name not in given_elsewhere
         }
-        schema = _input_object(variables, title=f"{operation.name} variables")
+        schema = input_object(variables, title=f"{operation.name} variables")
     else:
         return None
     # An empty body is read as `{}`: it may be left out unless `{}` lacks a required field.
@@ -318,51 +183,7 @@ def _request_body(route: RestRoute, operation: _Operation) -> Schema | None:
     return {"required": required, "content": {"application/json": {"schema": schema}}}
 
 
-def _input(type_: GraphQLInputType) -> Schema:
-    if isinstance(type_, GraphQLNonNull):
-        return _non_null_input(type_.of_type)
-    return _nullable(_non_null_input(type_))
-
-
-def _non_null_input(type_: Any) -> Schema:
-    if isinstance(type_, GraphQLList):
-        return {"type": "array", "items": _input(type_.of_type)}
-    if isinstance(type_, GraphQLInputObjectType):
-        fields = type_.fields.items()
-        defaulted = {name for name, field in fields if field.default_value is not Undefined}
-        schema = _input_object(
-            {name: field.type for name, field in fields}, title=type_.name, optional=defaulted
-        )
-        for name, field in fields:
-            _described(schema["properties"][name], field)
-            if name in defaulted:
-                schema["properties"][name]["default"] = field.default_value
-        return _described(schema, type_)
-    if isinstance(type_, GraphQLEnumType):
-        return {"type": "string", "enum": list(type_.values)}
-    assert isinstance(type_, GraphQLScalarType)
-    return dict(INPUT_SCALARS.get(type_.name, {}))
-
-
-def _input_object(
-    fields: Mapping[str, GraphQLInputType], *, title: str, optional: Iterable[str] = ()
-) -> Schema:
-    """An object with exactly these fields: unknown ones are refused (422)."""
-    skipped = set(optional)
-    return {
-        "type": "object",
-        "title": title,
-        "properties": {name: _input(type_) for name, type_ in fields.items()},
-        "required": [
-            name
-            for name, type_ in fields.items()
-            if isinstance(type_, GraphQLNonNull) and name not in skipped
-        ],
-        "additionalProperties": False,
-    }
-
-
-def _success(route: RestRoute, operation: _Operation) -> Schema:
+def _success(route: RestRoute, operation: OperationShapes) -> Schema:
     if route.status == 204:
         return {"description": "Done; no body"}
     if route.download is not None:
@@ -427,22 +248,6 @@ def _error_response(code: str) -> Schema:
             }
         }
     return response
-
-
-def _nullable(schema: Schema) -> Schema:
-    if "type" not in schema:
-        return schema  # any JSON value, null included
-    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
-    nullable = {**schema, "type": [*types, "null"]}
-    if "enum" in schema:
-        nullable["enum"] = [*schema["enum"], None]
-    return nullable
-
-
-def _described(schema: Schema, field: Any) -> Schema:
-    if field.description:
-        schema["description"] = field.description
-    return schema
 
 
 def _named(type_: GraphQLInputType) -> GraphQLInputType:
