@@ -185,6 +185,10 @@ class IngestionWorker:
                 await ingestion_queue.go_round(job)
         finally:
             heartbeat.cancel()
+        # Deleted under us (the delete removed the text, and this turn may have written it back,
+        # whichever way the turn ended): the text must not outlive its document.
+        if not await KnowledgeDocument.exists(id=document.id):
+            self._text_path(job).unlink(missing_ok=True)
 
     async def _renew_lease(self, job: IngestionJob) -> None:
         while True:

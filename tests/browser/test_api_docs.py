@@ -55,8 +55,11 @@ async def authorise(page: Page, token: str) -> None:
 async def execute(page: Page) -> None:
     """Clicks Execute until the page sends the call: a click while the panel that has just
     opened is still being laid out can land beside the button."""
-    for _ in range(5):
-        await page.click(f"{OPERATION} button.execute")
+    for attempt in range(5):
+        if attempt < 2:
+            await page.click(f"{OPERATION} button.execute")
+        else:  # the button's own click, wherever layout has put it by now
+            await page.evaluate(f"document.querySelector('{OPERATION} button.execute').click()")
         try:
             await page.wait_for(
                 f"!!document.querySelector('{OPERATION} .live-responses-table')",
