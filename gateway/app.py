@@ -22,6 +22,11 @@ from gateway.gc_tuning import tune_for_serving
 from gateway.graphiql import GraphiQL
 from gateway.graphql_view import GraphQLView
 from gateway.health import healthz, readyz
+from gateway.observability.wiring import (
+    observability_middleware,
+    observability_routes,
+    schema_extensions,
+)
 from gateway.responses import error_response
 from gateway.rest.endpoint import rest_routes
 from gateway.rest.openapi import openapi_route
@@ -47,7 +52,11 @@ def create_app(
     the caller (a second app on the same database, in tests)."""
     settings = settings or settings_from_env()
     services = services or build_services(settings)
-    schema = build_schema(settings.limits, introspection=settings.introspection)
+    schema = build_schema(
+        settings.limits,
+        introspection=settings.introspection,
+        extra_extensions=schema_extensions(settings),
+    )
     graphiql = GraphiQL() if settings.introspection else None  # off in production by default
     graphql = GraphQLView(schema, services, graphiql)
     routes: list[BaseRoute] = [
@@ -59,6 +68,7 @@ def create_app(
         *rest_routes(schema, services),
         *(graphiql.routes() if graphiql is not None else []),
         openapi_route(schema),
+        *observability_routes(settings),  # GET /metrics
         *(ApiDocs().routes() if settings.introspection else []),  # like GraphiQL
     ]
 
@@ -78,6 +88,7 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            *observability_middleware(settings),
             *cors_middleware(settings.cors_origins),
             Middleware(
                 BodySizeLimit,

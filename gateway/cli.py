@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from gateway.observability.logs import configure_logging, uvicorn_logging
 from gateway.settings import SettingsError, settings_from_env
 from models.config import database
 from models.migrate import apply_migrations
@@ -38,6 +38,7 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
             log_level=arguments.log_level,
             ws_max_size=settings.max_json_bytes,
             **_proxy_options(settings),
+            **uvicorn_logging(os.environ),
         )
         return 0
     uvicorn.run(
@@ -48,6 +49,7 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
         # uvicorn reads a whole WebSocket message before the app sees it: cap it as JSON bodies.
         ws_max_size=settings.max_json_bytes,
         **_proxy_options(settings),
+        **uvicorn_logging(os.environ),
     )
     return 0
 
@@ -182,7 +184,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     # Configured first, so that a library calling basicConfig at import (wordllama does, at
     # INFO) cannot flood the output.
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(os.environ)  # TASKLOOM_LOG_FORMAT: text or json
     arguments = _parser().parse_args(argv)
     try:
         settings = settings_from_env()

@@ -66,6 +66,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         trusted_proxies=_trusted_proxies(env.get("TASKLOOM_TRUSTED_PROXIES", "")),
         cors_origins=_cors_origins(env.get("TASKLOOM_CORS_ORIGINS", "")),
         introspection=_bool(env, "TASKLOOM_INTROSPECTION", default=not production),
+        metrics=_bool(env, "TASKLOOM_METRICS", default=True),
+        otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
         limits=GraphQLLimits(
             max_depth=_int(env, "TASKLOOM_MAX_DEPTH", 15, minimum=2),
             max_aliases=_int(env, "TASKLOOM_MAX_ALIASES", 30, minimum=0),

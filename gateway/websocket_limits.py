@@ -26,6 +26,7 @@ from strawberry.http.exceptions import (
 )
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from resolvers import metrics
 from resolvers.config import WebSocketLimits
 
 MESSAGE_TOO_LARGE = 4400  # graphql-transport-ws: Bad request
@@ -49,10 +50,12 @@ class WebSocketSlots:
             return "The server holds as many WebSockets as it may; try again later"
         self.total += 1
         self.by_address[address] += 1
+        metrics.WEBSOCKETS_OPEN.inc()
         return None
 
     def release(self, address: str) -> None:
         self.total -= 1
+        metrics.WEBSOCKETS_OPEN.dec()
         self.by_address[address] -= 1
         if self.by_address[address] <= 0:
             del self.by_address[address]

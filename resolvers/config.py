@@ -102,6 +102,8 @@ class Settings:
     # Browser origins (or patterns) that may call the API and open its WebSocket; empty: none.
     cors_origins: tuple[str, ...] = ()
     introspection: bool = True
+    metrics: bool = True  # GET /metrics and the middleware counting requests
+    otlp_endpoint: str | None = None  # OTLP/HTTP base URL; unset: no tracing
     limits: GraphQLLimits = field(default_factory=GraphQLLimits)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     agent: AgentSettings = field(default_factory=AgentSettings)

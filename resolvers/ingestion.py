@@ -27,7 +27,7 @@ from pathlib import Path
 from tortoise.transactions import in_transaction
 
 from models import Chunk, IngestionJob, IngestionStatus, KnowledgeDocument
-from resolvers import ingestion_queue
+from resolvers import ingestion_queue, metrics
 from resolvers.errors import Unavailable
 from resolvers.events import EventBus
 from resolvers.ingestion_queue import enqueue, requeue_everything
@@ -348,6 +348,7 @@ class IngestionWorker:
         await self._set(
             document, IngestionStatus.READY, 1.0, error=None, chunk_count=job.next_index
         )
+        metrics.INGESTED.inc()
 
     async def _set(
         self, document: KnowledgeDocument, status: IngestionStatus, progress: float, **extra: object
@@ -369,6 +370,7 @@ class IngestionWorker:
             document, IngestionStatus.FAILED, document.progress, error=reason, chunk_count=0
         )
         await job.delete()
+        metrics.INGESTION_FAILED.inc()
 
     async def _retry(
         self, document: KnowledgeDocument, job: IngestionJob, error: Exception

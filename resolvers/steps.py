@@ -28,6 +28,7 @@ from agent import (
     run_step,
 )
 from models import Chunk, Citation, Step, StepDocument, Task
+from resolvers import metrics
 from resolvers.context import RequestContext
 from resolvers.errors import Conflict, NotFound
 from resolvers.ids import decode_id, pk_of
@@ -91,6 +92,7 @@ async def step_task(context: RequestContext, task_id: str, message: str | None) 
         )
         outcome = await _decide_and_act(context, state, TaskWorkspace(context, user, task))
         step = await _record(task, user.id, text, outcome)
+        metrics.count_step(outcome.result.status)
     finally:
         await owned.update(running_until=None)
     context.services.events.publish(task_topic(task.id), step.id)

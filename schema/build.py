@@ -153,6 +153,7 @@ def build_schema(
     *,
     introspection: bool = True,
     extra_rules: Sequence[type[ASTValidationRule]] = (),
+    extra_extensions: Sequence[Any] = (),
 ) -> TaskloomSchema:
     """The schema; suggestions ("Did you mean ...?") are off with introspection, since they
     would tell what introspection does not."""
@@ -165,6 +166,7 @@ def build_schema(
         lambda: AddValidationRules(rules),
         parse_and_validate(documents),
         batch_budget(limits),  # after the documents: it reads what validation found
+        *extra_extensions,  # the gateway's metrics and tracing
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
