@@ -86,6 +86,11 @@ async def retry_later(job: IngestionJob, delay_seconds: float, error: str) -> No
     )
 
 
+async def depth() -> int:
+    """Jobs not yet finished: the table holds only unfinished work."""
+    return await IngestionJob.all().count()
+
+
 async def requeue_everything() -> int:
     """After the store was emptied (another embedding model), every document is ingested again
     from the start, so that the index never mixes vectors of two models. Returns how many."""
