@@ -53,23 +53,14 @@ async def authorise(page: Page, token: str) -> None:
 
 
 async def execute(page: Page) -> None:
-    """Clicks Execute until the page sends the call: a click while the panel that has just
-    opened is still being laid out can land beside the button."""
-    for attempt in range(5):
-        if attempt < 2:
-            await page.click(f"{OPERATION} button.execute")
-        else:  # the button's own click, wherever layout has put it by now
-            await page.evaluate(f"document.querySelector('{OPERATION} button.execute').click()")
-        try:
-            await page.wait_for(
-                f"!!document.querySelector('{OPERATION} .live-responses-table')",
-                "the call",
-                timeout=3,
-            )
-            return
-        except AssertionError:
-            continue
-    raise AssertionError("Execute never sent the call")
+    """Clicks Execute once the panel's operation is resolved. Swagger UI resolves an operation's
+    `$ref`s when its panel opens; an Execute before that ends throws OperationNotFoundError inside
+    Swagger UI and leaves the button disabled for good, so a quick robot must wait as a person
+    would."""
+    subtree = "['spec', 'resolvedSubtrees', 'paths', '/users/me', 'get']"
+    resolved = f"window.ui.getState().getIn({subtree})"
+    await page.wait_for(f"!!{resolved}", "Swagger UI to resolve the operation")
+    await page.click(f"{OPERATION} button.execute")
 
 
 @pytest.mark.usefixtures("api_docs_assets")
