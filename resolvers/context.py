@@ -15,6 +15,7 @@ from resolvers.loaders import Loaders
 from resolvers.passwords import DummyHash
 from resolvers.storage import BlobStore
 from resolvers.tokens import InvalidToken, read_token
+from resolvers.viewer_lookup import user_by_id
 from retrieval.retriever import Retriever
 
 
@@ -64,7 +65,7 @@ class RequestContext:
             claims = read_token(self.settings.jwt_secret, self.token)
         except InvalidToken as error:
             raise Unauthenticated(f"Authentication failed: {error}") from None
-        user = await User.get_or_none(id=claims.user_id)
+        user = await user_by_id(claims.user_id)
         if user is None or user.token_version != claims.token_version:
             raise Unauthenticated("Authentication failed: token revoked")
         self._viewer = user
