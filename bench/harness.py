@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,8 +69,12 @@ class RunningServer:
 
 
 @contextlib.contextmanager
-def taskloom_process(extra_env: dict[str, str] | None = None) -> Iterator[RunningServer]:
-    """As `taskloom_server`, and the server's process id, to watch its memory."""
+def taskloom_process(
+    extra_env: dict[str, str] | None = None,
+    before_serve: Callable[[dict[str, str]], None] | None = None,
+) -> Iterator[RunningServer]:
+    """As `taskloom_server`, and the server's process id, to watch its memory. `before_serve`
+    gets the server's environment once the database is migrated, to seed it."""
     port = free_port()
     with tempfile.TemporaryDirectory() as data_dir:
         env = {"TASKLOOM_DATA_DIR": data_dir, **(extra_env or {})}
@@ -82,6 +86,8 @@ def taskloom_process(extra_env: dict[str, str] | None = None) -> Iterator[Runnin
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        if before_serve is not None:
+            before_serve(env)
         command = [*taskloom, "serve", "--port", str(port), "--log-level", "warning"]
         url = f"http://127.0.0.1:{port}"
         with serve(command, f"{url}/healthz", env) as process:
