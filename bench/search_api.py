@@ -42,7 +42,7 @@ SEARCH = (
 )
 
 
-async def _seed(env: dict[str, str], size: int) -> int:
+async def _seed(env: dict[str, str], size: int, underneath: _Underneath) -> int:
     """Returns the owner's id."""
     settings = settings_from_env(env)
     await Tortoise.init(config=tortoise_config(settings.database_url))
@@ -66,15 +66,15 @@ async def _seed(env: dict[str, str], size: int) -> int:
         ],
         batch_size=BATCH,
     )
-    ids = await Chunk.filter(document_id=document.id).order_by("index").values_list("id", flat=True)
-    embedder = build_embedder(settings)
+    rows = await Chunk.filter(document_id=document.id).order_by("index").values("id")
+    ids = [int(row["id"]) for row in rows]
     store = build_store(settings)
-    await store.open(embedder.model_id, embedder.dimension)
+    await store.open(underneath.embedder.model_id, underneath.embedder.dimension)
     for begin in range(0, size, BATCH):
         vectors = unit_rows(min(BATCH, size - begin))
         await store.upsert(
             [
-                IndexedChunk(int(ids[begin + i]), document.id, user.id, texts[begin + i],
+                IndexedChunk(ids[begin + i], document.id, user.id, texts[begin + i],
                              vector, title=document.title)
                 for i, vector in enumerate(vectors)
             ]
@@ -86,7 +86,7 @@ async def _seed(env: dict[str, str], size: int) -> int:
 
 def _time_api(url: str, token: str, queries: list[str], limit: int) -> list[float]:
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    connection = http.client.HTTPConnection(str(parts.hostname), parts.port, timeout=60)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     samples = []
     for query in queries:
@@ -108,8 +108,10 @@ class _Underneath:
         self.embedder = build_embedder(settings)
         self.store = build_store(settings)
 
-    async def time(self, owner_id: int, queries: list[str], limit: int) -> list[float]:
+    async def open(self) -> None:
         await self.store.open(self.embedder.model_id, self.embedder.dimension)
+
+    async def time(self, owner_id: int, queries: list[str], limit: int) -> list[float]:
         samples = []
         for query in queries:
             started = time.perf_counter()
@@ -124,27 +126,28 @@ class _Underneath:
 
 def bench(size: int, query_count: int, rounds: int) -> None:
     queries = [" ".join(query_words(5)) for _ in range(query_count)]
-    seeded: dict[str, str] = {}
     owner: list[int] = []
+    underneath: list[_Underneath] = []
 
     def seed(env: dict[str, str]) -> None:
         started = time.perf_counter()
-        owner.append(asyncio.run(_seed(env, size)))
-        seeded.update(env)
+        underneath.append(_Underneath(env))
+        owner.append(asyncio.run(_seed(env, size, underneath[0])))
         print(f"\n{size:,} chunks seeded in {time.perf_counter() - started:.1f} s")
 
     with taskloom_process(before_serve=seed) as server:
         login = post_json(f"{server.url}/auth/login", {"username": USERNAME, "password": PASSWORD})
         token = str(login["token"])
-        underneath = _Underneath(seeded)
+        store_side = underneath[0]
         loop = asyncio.new_event_loop()
+        loop.run_until_complete(store_side.open())
         # Warm both sides (the server's caches, the model's first calls) before any timing.
-        loop.run_until_complete(underneath.time(owner[0], queries[:20], 10))
+        loop.run_until_complete(store_side.time(owner[0], queries[:20], 10))
         _time_api(server.url, token, queries[:20], 10)
         for limit in (10, 100):
             api_medians, base_medians, ratios = [], [], []
             for _ in range(rounds):
-                base = median(loop.run_until_complete(underneath.time(owner[0], queries, limit)))
+                base = median(loop.run_until_complete(store_side.time(owner[0], queries, limit)))
                 api = median(_time_api(server.url, token, queries, limit))
                 base_medians.append(base * 1e3)
                 api_medians.append(api * 1e3)
@@ -154,7 +157,7 @@ def bench(size: int, query_count: int, rounds: int) -> None:
                 f"store + embedding p50 {median(base_medians):6.2f} ms   "
                 f"x{median(ratios):5.2f}"
             )
-        loop.run_until_complete(underneath.store.close())
+        loop.run_until_complete(store_side.store.close())
         loop.close()
 
 

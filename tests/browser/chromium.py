@@ -246,6 +246,16 @@ class Page:
         shot = await self.send("Page.captureScreenshot", {"format": "png"})
         await asyncio.to_thread(path.write_bytes, base64.b64decode(shot["data"]))
 
+    @contextlib.asynccontextmanager
+    async def screenshot_on_failure(self, path: Path) -> AsyncIterator[None]:
+        """What the page showed when the block failed, saved to `path` and named in the output."""
+        try:
+            yield
+        except BaseException:
+            await self.screenshot(path)
+            print(f"screenshot: {path}")
+            raise
+
 
 @contextlib.asynccontextmanager
 async def launch(executable: str, timeout: float = 30) -> AsyncIterator[Browser]:

@@ -69,7 +69,7 @@ async def test_a_route_called_from_the_reference_with_a_token_answers_200(
 ) -> None:
     user = await register(client)
     page = await browser.new_page()
-    try:
+    async with page.screenshot_on_failure(tmp_path / "api-docs.png"):
         await page.goto(f"{server.url}/docs")
         await page.wait_for(f"!!document.querySelector('{OPERATION}')", "the rendered routes")
         title = await page.evaluate(text_of(".info .title"))
@@ -85,10 +85,6 @@ async def test_a_route_called_from_the_reference_with_a_token_answers_200(
         assert status.strip().startswith("200")
         body = await page.evaluate(text_of(f"{shown} .microlight"))
         assert user["user"]["username"] in body
-    except BaseException:
-        await page.screenshot(tmp_path / "api-docs.png")
-        print(f"screenshot: {tmp_path / 'api-docs.png'}")
-        raise
 
     calls = [
         event["request"]["headers"]

@@ -88,17 +88,13 @@ async def test_a_query_typed_into_graphiql_returns_the_users_data(
 ) -> None:
     user = await register(client)
     page = await browser.new_page()
-    try:
+    async with page.screenshot_on_failure(tmp_path / "graphiql.png"):
         await open_graphiql(page, graphiql_server)
         await set_headers(page, {"Authorization": f"Bearer {user['token']}"})
         shown = await run(page, "{ me { username } }")
         assert shown == {"data": {"me": {"username": user["user"]["username"]}}}
         visible = await page.evaluate(f"document.querySelector({json.dumps(RESPONSE)}).innerText")
         assert user["user"]["username"] in visible
-    except BaseException:
-        await page.screenshot(tmp_path / "graphiql.png")
-        print(f"screenshot: {tmp_path / 'graphiql.png'}")
-        raise
 
     sent = [
         event["request"]["headers"]
@@ -123,7 +119,7 @@ async def test_a_subscription_runs_over_the_websocket_with_the_typed_token(
     stepped = await client.post(f"/api/tasks/{task.json()['id']}", headers=user["headers"])
     assert stepped.status_code == 200, stepped.text
     page = await browser.new_page()
-    try:
+    async with page.screenshot_on_failure(tmp_path / "graphiql.png"):
         await open_graphiql(page, graphiql_server)
         await set_headers(page, {"Authorization": f"Bearer {user['token']}"})
         shown = await run(
@@ -131,10 +127,6 @@ async def test_a_subscription_runs_over_the_websocket_with_the_typed_token(
         )
         # Without the token in the connection parameters the server would refuse the task.
         assert shown == {"data": {"taskSteps": {"index": 0}}}
-    except BaseException:
-        await page.screenshot(tmp_path / "graphiql.png")
-        print(f"screenshot: {tmp_path / 'graphiql.png'}")
-        raise
 
     sockets = [event["url"] for event in page.events("Network.webSocketCreated")]
     assert sockets == [graphiql_server.ws_url + "/graphql"]
