@@ -97,8 +97,8 @@ def cycle_collector_off() -> Iterator[None]:
 
 
 async def test_a_nested_read_leaves_its_rows_to_reference_counting(client):
-    # Rows kept alive by a reference cycle wait for a full collection, which walks every object
-    # of every request in flight; under load those collections were a third of a read's cost.
+    # Rows kept alive by a reference cycle wait for the cycle collector, and until then each of
+    # its collections walks them again, with every other request's in flight.
     user = await register(client)
     _, user_pk = decode_id(user["user"]["id"])
     await seed_graph(user_pk, tasks=20, steps=10, documents=2)
