@@ -76,23 +76,15 @@ class TaskloomSchema(strawberry.Schema):
                 query, registering = self.persisted.resolve(query, extension)
             except GraphQLError as error:
                 return ExecutionResult(data=None, errors=[error])
-        try:
-            result = await super().execute(
-                query,
-                variable_values=variable_values,
-                context_value=context_value,
-                root_value=root_value,
-                operation_name=operation_name,
-                allowed_operation_types=allowed_operation_types,
-                operation_extensions=operation_extensions,
-            )
-        finally:
-            if isinstance(context_value, RequestContext):
-                # graphql-core's execution context is in a reference cycle (its info helpers
-                # hold its own bound methods), so all it reaches waits for the cycle collector:
-                # a nested read's 11,000 rows, dicts and futures, which kept full collections
-                # running. Dropped here, they go as soon as the answer is built.
-                context_value.forget_reads()
+        result = await super().execute(
+            query,
+            variable_values=variable_values,
+            context_value=context_value,
+            root_value=root_value,
+            operation_name=operation_name,
+            allowed_operation_types=allowed_operation_types,
+            operation_extensions=operation_extensions,
+        )
         if (
             registering is not None
             and query is not None

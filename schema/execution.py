@@ -31,6 +31,7 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLResolveInfoHelpers,
     GraphQLSchema,
     is_leaf_type,
 )
@@ -74,6 +75,12 @@ def _plain_fields(schema: GraphQLSchema) -> dict[tuple[str, str], PlainField]:
     return plain
 
 
+def _alive(context: weakref.ref[FastExecutionContext]) -> FastExecutionContext:
+    alive = context()
+    assert alive is not None  # a resolver runs only while its execution does
+    return alive
+
+
 def _named_object(type_: GraphQLOutputType) -> GraphQLObjectType | None:
     while isinstance(type_, GraphQLNonNull | GraphQLList):
         type_ = type_.of_type
@@ -86,6 +93,17 @@ _PLAIN_BY_SCHEMA: weakref.WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str],
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # graphql-core's helpers hold this context's own bound methods: a reference cycle, so
+        # every context, and all it reaches (the request, its loaders, their rows), waited for
+        # the cycle collector. Reached weakly, they go by reference counting when it ends.
+        this = weakref.ref(self)
+        self.async_helpers = GraphQLResolveInfoHelpers(
+            gather=lambda values: _alive(this).gather_async_work(values),
+            track=lambda values: _alive(this).track_async_work(values),
+        )
+
     def execute_field(
         self,
         parent_type: GraphQLObjectType,
