@@ -12,10 +12,10 @@ request's partly built answer again and again. Measured (bench/graph.py, 4 conne
 Taskloom / PostGraphile p50; bench/auth.py, 3 rounds, small requests' share of a bare Starlette
 endpoint and their p99 at 2 connections), one setting after another in one session:
 
-    first threshold          nested read   GET /users/me   { me { id } }   p99 /users/me
-    700 (CPython)            1.37x (1 round)  13.6%         11.1%           2.0 ms
-    100,000, cycles kept     1.03x (1 round)   8.1%          8.4%           130 ms
-    100,000, cycles broken   0.91x (3 rounds) 12.0%         11.2%           1.7 ms
+    first threshold          nested read        GET /users/me   { me { id } }   p99 /users/me
+    700 (CPython)            1.37x (1 round)    13.6%           11.1%           2.0 ms
+    100,000, cycles kept     1.03x (1 round)     8.1%            8.4%           130 ms
+    100,000, cycles broken   0.91x (3 rounds)   12.0%           11.2%           1.7 ms
 
 While each request still left a few hundred objects in cycles, a large threshold let them pile
 up and be freed in one long pause (the 130 ms); without them it costs nothing but memory: an

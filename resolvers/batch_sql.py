@@ -49,16 +49,12 @@ class BatchQuery:
     async def models(self, model: type[M], sql: str) -> list[M]:
         """The rows of `sql` as instances of `model`; the statement's columns are model fields."""
         rows = await self.rows(sql)
-        if not rows:
-            return []
-        hydration = _hydration(model, tuple(rows[0].keys()), self.postgres)
+        dialect = self.connection.capabilities.dialect
         instances: list[M] = []
         for start in range(0, len(rows), HYDRATED_PER_TURN):
             if start:
                 await asyncio.sleep(0)  # a long result does not hold the loop for the others
-            instances.extend(
-                hydration.instance(row) for row in rows[start : start + HYDRATED_PER_TURN]
-            )
+            instances.extend(as_models(model, rows[start : start + HYDRATED_PER_TURN], dialect))
         return instances
 
 
@@ -116,7 +112,16 @@ class _Hydration:
         return instance
 
 
+def as_models(model: type[M], rows: Sequence[Any], dialect: str) -> list[M]:
+    """Rows read on a connection of `dialect` (all with the same columns, model fields) as
+    instances of `model`."""
+    if not rows:
+        return []
+    hydration = _hydration(model, tuple(rows[0].keys()), dialect)
+    return [hydration.instance(row) for row in rows]
+
+
 @cache
-def _hydration(model: type[Model], columns: tuple[str, ...], postgres: bool) -> _Hydration:
+def _hydration(model: type[Model], columns: tuple[str, ...], dialect: str) -> _Hydration:
     # Which fields the driver converts itself depends on the dialect, hence its part in the key.
     return _Hydration(model, columns)

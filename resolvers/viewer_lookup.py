@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from models import User
 from models.sqlite_engine import ImmediateSqliteClient
+from resolvers.batch_sql import as_models
 
 _STATEMENTS: dict[str, str] = {}
 
@@ -23,4 +24,4 @@ async def user_by_id(user_id: int) -> User | None:
         rows = database.read_now(statement, [user_id])
     if rows is None:
         rows = await database.execute_query_dict(statement, [user_id])
-    return User._init_from_db(**rows[0]) if rows else None
+    return as_models(User, rows, dialect)[0] if rows else None
