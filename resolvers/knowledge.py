@@ -25,6 +25,7 @@ SEARCH_LIMIT_MAX = 100
 @dataclass(frozen=True, slots=True)
 class Hit:
     chunk: Chunk
+    document: KnowledgeDocument
     score: float
     keyword_score: float | None
     vector_score: float | None
@@ -164,12 +165,20 @@ async def search_for(
         )
     except StoreUnavailable:
         raise Unavailable("The search index is unavailable; try again later") from None
-    chunks = await Chunk.filter(
-        id__in=[hit.chunk_id for hit in scored], document__owner_id=user.id
-    ).prefetch_related("document")
-    by_id = {chunk.id: chunk for chunk in chunks}
-    return [
-        Hit(by_id[hit.chunk_id], hit.score, hit.keyword_score, hit.vector_score)
-        for hit in scored
-        if hit.chunk_id in by_id
-    ]
+    if not scored:
+        return []
+    # Chunks and then documents by their ids, the owner checked here: a statement that joined
+    # them from the owner's documents had SQLite walk every chunk of those documents once it
+    # asked for 20 ids or more (19 ms for 100 hits in 100k chunks, against 0.24 ms).
+    chunks = await context.loaders.chunk_by_id.load_many([hit.chunk_id for hit in scored])
+    documents = await context.loaders.document_by_id.load_many(
+        list(dict.fromkeys(chunk.document_id for chunk in chunks if chunk is not None))
+    )
+    owned = {doc.id: doc for doc in documents if doc is not None and doc.owner_id == user.id}
+    hits = []
+    for hit, chunk in zip(scored, chunks, strict=True):
+        # A hit whose chunk or document has gone since the store answered is left out.
+        if chunk is not None and chunk.document_id in owned:
+            document = owned[chunk.document_id]
+            hits.append(Hit(chunk, document, hit.score, hit.keyword_score, hit.vector_score))
+    return hits

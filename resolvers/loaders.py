@@ -81,6 +81,10 @@ class Loaders:
         return self._get("task_by_id", _by_id(Task))
 
     @property
+    def chunk_by_id(self) -> DataLoader[int, Chunk | None]:
+        return self._get("chunk_by_id", _by_id(Chunk))
+
+    @property
     def document_by_id(self) -> DataLoader[int, KnowledgeDocument | None]:
         return self._get("document_by_id", _by_id(KnowledgeDocument))
 

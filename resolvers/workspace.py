@@ -58,8 +58,8 @@ class TaskWorkspace:
         hits = [
             SourceHit(
                 chunk_id=hit.chunk.id,
-                document_id=encode_id("Document", hit.chunk.document.id),
-                document_title=hit.chunk.document.title,
+                document_id=encode_id("Document", hit.document.id),
+                document_title=hit.document.title,
                 content=hit.chunk.content,
                 score=hit.score,
                 origin="knowledge",

@@ -164,7 +164,7 @@ class SearchHit:
     @classmethod
     def of(cls, hit: knowledge.Hit) -> SearchHit:
         return cls(
-            chunk=Chunk.of(hit.chunk, hit.chunk.document),
+            chunk=Chunk.of(hit.chunk, hit.document),
             score=hit.score,
             keyword_score=hit.keyword_score,
             vector_score=hit.vector_score,

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 
 import pytest
 
+from gateway.services import build_services
+from models import User
+from resolvers import knowledge
+from resolvers.context import RequestContext
+from resolvers.ids import pk_of
+from retrieval.stores.base import ScoredChunk
 from tests.retrieval.documents import pdf_bytes, write_docx, write_zip_bomb_docx
 from tests.support.api import graphql, register
 from tests.support.subscriptions import until_ingested
@@ -289,6 +296,35 @@ async def test_another_users_documents_and_chunks_are_not_found(client, server):
     assert result["data"]["search"] == []
     still = await client.get(f"/api/documents/{document['id']}", headers=owner["headers"])
     assert still.status_code == 200
+
+
+class _IndexThatAnswers:
+    """An index whose owner filter is broken: whoever asks, it answers these chunks."""
+
+    def __init__(self, hits: list[ScoredChunk]) -> None:
+        self.hits = hits
+
+    async def search(self, owner_id: int, query: str, **options: object) -> list[ScoredChunk]:
+        return self.hits
+
+
+async def test_a_chunk_of_another_user_is_left_out_even_when_the_index_answers_it(
+    client, server, settings
+):
+    owner, stranger = await register(client), await register(client)
+    document, _ = await ingested(client, server, owner, FACT.encode())
+    chunk = (
+        await client.get(f"/api/documents/{document['id']}/chunks", headers=owner["headers"])
+    ).json()[0]
+    leak = ScoredChunk(
+        pk_of(chunk["id"], "Chunk"), pk_of(document["id"], "Document"), 1.0, 1.0, 1.0
+    )
+    services = dataclasses.replace(build_services(settings), retriever=_IndexThatAnswers([leak]))
+    for user, expected in ((stranger, []), (owner, [chunk["content"]])):
+        viewer = await User.get(username=user["user"]["username"])
+        context = RequestContext(services=services, _viewer=viewer)
+        hits = await knowledge.search_for(context, viewer, "Zorblax", limit=10)
+        assert [hit.chunk.content for hit in hits] == expected
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from tortoise import connections
+from tortoise.transactions import in_transaction
 
 from tests.support.api import error_codes, graphql, register
+from tests.support.query_count import count_queries
 from tests.support.subscriptions import SubscriptionError, subscription, until_ingested
 
 UPLOAD = """
@@ -148,6 +151,45 @@ async def test_search_survives_hostile_query_text(client, server):
             headers=user["headers"],
         )
         assert "errors" not in result, (text, result)
+
+
+async def test_search_reads_its_hits_by_their_ids_not_by_walking_the_owners_chunks(client, server):
+    """Joined from the owner's documents, SQLite read every chunk of them to find a search's
+    hits once they were 20 or more: 19 ms a search of 100 hits in a document of 100k chunks.
+    The plan tells without 100k chunks."""
+    user = await register(client)
+    text = " ".join(f"Stone {n} keeps river number {n} cool in the summer." for n in range(400))
+    await uploaded(client, server, user, text.encode())
+    with count_queries() as counter:
+        result = await graphql(
+            client,
+            '{ search(query: "river", limit: 100) { chunk { content } } }',
+            headers=user["headers"],
+        )
+    assert len(result["data"]["search"]) >= 20, result
+    reads = [
+        (sql, values)
+        for sql, values in zip(counter.statements, counter.values, strict=True)
+        if "chunks" in sql
+    ]
+    assert len(reads) == 1, reads
+    plan = await _query_plan(*reads[0])
+    if connections.get("default").capabilities.dialect == "postgres":
+        assert "chunks_pkey" in plan and "document_id" not in plan, plan
+    else:
+        assert "SEARCH chunks USING INTEGER PRIMARY KEY" in plan, plan
+        assert "document_id" not in plan, plan
+
+
+async def _query_plan(sql: str, values: list) -> str:
+    async with in_transaction() as connection:
+        if connection.capabilities.dialect == "postgres":
+            # Tables of a few rows are scanned whatever the indexes: ask which index it would use.
+            await connection.execute_script("SET LOCAL enable_seqscan = off")
+            _, rows = await connection.execute_query(f"EXPLAIN {sql}", values)
+            return "\n".join(row["QUERY PLAN"] for row in rows)
+        _, rows = await connection.execute_query(f"EXPLAIN QUERY PLAN {sql}", values)
+        return "\n".join(row["detail"] for row in rows)
 
 
 async def test_documents_pages_with_stable_cursors(client):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 _LOGGER = logging.getLogger("tortoise.db_client")
 _NOT_QUERIES = ("Created connection pool", "Closed connection pool", "Created connection")
@@ -14,12 +15,15 @@ class QueryCounter(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.statements: list[str] = []
+        self.values: list[list[Any]] = []  # each statement's parameters
 
     def emit(self, record: logging.LogRecord) -> None:
         message = str(record.msg)
         if not message.startswith(_NOT_QUERIES):
             args = record.args
+            with_values = isinstance(args, tuple) and len(args) == 2
             self.statements.append(str(args[0]) if isinstance(args, tuple) and args else message)
+            self.values.append(list(args[1] or []) if with_values else [])  # type: ignore[index]
 
     @property
     def count(self) -> int:
