@@ -88,9 +88,11 @@ class Loaders:
     def document_by_id(self) -> DataLoader[int, KnowledgeDocument | None]:
         return self._get("document_by_id", _by_id(KnowledgeDocument))
 
-    @property
-    def steps_page(self) -> DataLoader[PageKey, list[Step]]:
-        return self._get("steps_page", _pages(Step, "task_id", "index"))
+    def steps_page(self, fields: tuple[str, ...] | None = None) -> DataLoader[PageKey, list[Step]]:
+        """Pages of steps with all their fields, or with their keys and `fields` only (a step's
+        `result` and `created`, parsed for each row, are seldom asked for in a list)."""
+        names = None if fields is None else ("id", "task_id", "index", *fields)
+        return self._get(f"steps_page {names}", _pages(Step, "task_id", "index", names))
 
     @property
     def chunks_page(self) -> DataLoader[PageKey, list[Chunk]]:
@@ -191,10 +193,10 @@ async def _citations_by_step(step_ids: list[int]) -> list[list[Citation]]:
 
 
 def _pages(
-    model: type[M], parent: str, position: str
+    model: type[M], parent: str, position: str, names: Sequence[str] | None = None
 ) -> Callable[[list[PageKey]], Awaitable[list[list[M]]]]:
-    """Loads pages of children for many parents: one windowed query per distinct page shape
-    (size, cursor), usually one in all."""
+    """Loads pages of children for many parents (their columns `names`, or all): one windowed
+    query per distinct page shape (size, cursor), usually one in all."""
 
     async def load(keys: list[PageKey]) -> list[list[M]]:
         shapes: dict[tuple[int, int | None], list[int]] = defaultdict(list)
@@ -202,7 +204,7 @@ def _pages(
             shapes[(size, after)].append(parent_id)
         found: dict[PageKey, list[M]] = {}
         for (size, after), parents in shapes.items():
-            rows = await _window(model, parent, position, parents, size, after)
+            rows = await _window(model, parent, position, parents, size, after, names)
             pages = _grouped(rows, lambda row: getattr(row, parent), parents)
             for parent_id, page in zip(parents, pages, strict=True):
                 found[(parent_id, size, after)] = page
@@ -212,7 +214,13 @@ def _pages(
 
 
 async def _window(
-    model: type[M], parent: str, position: str, parents: list[int], size: int, after: int | None
+    model: type[M],
+    parent: str,
+    position: str,
+    parents: list[int],
+    size: int,
+    after: int | None,
+    names: Sequence[str] | None,
 ) -> list[M]:
     """The first `size` children (after `after`, if given) of each parent, in parent and
     position order."""
@@ -220,7 +228,7 @@ async def _window(
     condition = query.among(f'"{parent}"', parents)
     if after is not None:
         condition += f' AND "{position}" > {query.param(after)}'
-    wanted = columns(model)
+    wanted = columns(model, names)
     sql = (
         f"SELECT {wanted} FROM (SELECT {wanted}, ROW_NUMBER() OVER "  # noqa: S608
         f'(PARTITION BY "{parent}" ORDER BY "{position}") AS row_number '

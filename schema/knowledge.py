@@ -107,6 +107,7 @@ class Document(Node):
             (self.pk, request.first + 1, request.after)
         )
         return connection(
+            info,
             rows,
             request,
             key=lambda chunk: chunk.index,

@@ -109,6 +109,7 @@ def page_request(first: int | None, after: str | None, max_first: int) -> PageRe
 
 
 def connection(
+    info: Info,
     rows: Sequence[RowT],
     request: PageRequest,
     *,
@@ -117,16 +118,20 @@ def connection(
     total: int,
 ) -> Connection[NodeT]:
     """A page from `rows`: the rows after the cursor, in order, fetched with one extra row to
-    learn whether there is a next page."""
+    learn whether there is a next page. The edges' cursors are written only when asked for (a
+    nested read's thousands of edges seldom show theirs)."""
     page = rows[: request.first]
-    edges = [Edge(cursor=encode_cursor(key(row)), node=node(row)) for row in page]
+    if selects(info, "edges", "cursor"):
+        edges = [Edge(cursor=encode_cursor(key(row)), node=node(row)) for row in page]
+    else:
+        edges = [Edge(cursor="", node=node(row)) for row in page]
     return Connection(
         edges=edges,
         page_info=PageInfo(
             has_next_page=len(rows) > request.first,
             has_previous_page=request.after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=encode_cursor(key(page[0])) if page else None,
+            end_cursor=encode_cursor(key(page[-1])) if page else None,
         ),
         total_count=total,
     )
@@ -147,4 +152,4 @@ async def newest_first(
     if request.after is not None:
         query = query.filter(id__lt=request.after)
     rows = await query.limit(request.first + 1)
-    return connection(rows, request, key=lambda row: int(row.pk), node=node, total=total)
+    return connection(info, rows, request, key=lambda row: int(row.pk), node=node, total=total)

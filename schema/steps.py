@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -35,6 +35,15 @@ class Action:
     final: bool = strawberry.field(
         description="True when the action ends the task with a final answer (the `finish` tool)."
     )
+
+    @classmethod
+    def of(cls, action: dict[str, Any]) -> Action:
+        return cls(
+            name=action.get("name", ""),
+            parameters=JSON(action.get("parameters") or {}),
+            reasoning=action.get("reasoning", ""),
+            final=bool(action.get("final")),
+        )
 
 
 @strawberry.type(description="A chunk of the knowledge base that a step relied on.")
@@ -69,6 +78,26 @@ class StepResult:
         description="The knowledge-base chunks the step relied on."
     )
 
+    @classmethod
+    def of(cls, result: dict[str, Any], citations: list[Citation] | None) -> StepResult:
+        return cls(
+            status=result.get("status", "error"),
+            details=result.get("details"),
+            summary=result.get("summary"),
+            error=result.get("error"),
+            message=result.get("message"),
+            citations=citations or [],
+        )
+
+
+# The fields of a step that are its row's columns, and what stands in for those not read.
+ROW_FIELDS = frozenset({"input", "action", "result", "created"})
+NO_ACTION = Action(name="", parameters=JSON({}), reasoning="", final=False)
+NO_RESULT = StepResult(
+    status="", details=None, summary=None, error=None, message=None, citations=[]
+)
+NOT_READ = datetime.fromtimestamp(0, UTC)
+
 
 @strawberry.type(description="One step of a task: the input, the decision and its result.")
 class Step(Node):
@@ -91,32 +120,20 @@ class Step(Node):
         cls,
         step: models.Step,
         *,
+        fields: frozenset[str] = ROW_FIELDS,
         documents: list[TaskDocument] | None = None,
         citations: list[Citation] | None = None,
     ) -> Step:
-        """The step with its relations, loaded beforehand in a batch; a relation that was not
-        asked for is left empty."""
-        action: dict[str, Any] = step.action
-        result: dict[str, Any] = step.result
+        """The step with its relations, loaded beforehand in a batch; of `ROW_FIELDS`, those
+        not in `fields` were not read (the rows lack them): like a relation that was not asked
+        for, they are left empty."""
         return cls(
             id=strawberry.ID(encode_id("Step", step.id)),
             index=step.index,
-            input=step.input,
-            action=Action(
-                name=action.get("name", ""),
-                parameters=JSON(action.get("parameters") or {}),
-                reasoning=action.get("reasoning", ""),
-                final=bool(action.get("final")),
-            ),
-            result=StepResult(
-                status=result.get("status", "error"),
-                details=result.get("details"),
-                summary=result.get("summary"),
-                error=result.get("error"),
-                message=result.get("message"),
-                citations=citations or [],
-            ),
-            created=step.created,
+            input=step.input if "input" in fields else "",
+            action=Action.of(step.action) if "action" in fields else NO_ACTION,
+            result=StepResult.of(step.result, citations) if "result" in fields else NO_RESULT,
+            created=step.created if "created" in fields else NOT_READ,
             task_pk=step.task_id,
             pk=step.id,
             documents=documents or [],
@@ -135,11 +152,13 @@ async def shaped_steps(
     context: RequestContext,
     rows: list[models.Step],
     *,
+    fields: frozenset[str] = ROW_FIELDS,
     documents: bool = True,
     citations: bool = True,
 ) -> list[Step]:
     """Steps with the relations asked for, loaded in batches (every page of a nested read
-    awaits here in the same turn of the loop, so the loaders batch across pages too)."""
+    awaits here in the same turn of the loop, so the loaders batch across pages too); `fields`
+    as in `Step.of`."""
     ids = [row.id for row in rows]
     loaders, secret = context.loaders, context.settings.jwt_secret
     files = await loaders.documents_by_step.load_many(ids) if documents else [[]] * len(ids)
@@ -150,6 +169,7 @@ async def shaped_steps(
     return [
         Step.of(
             row,
+            fields=fields,
             documents=[shaped[document.id] for document in row_files],
             citations=[
                 Citation(chunk=Chunk.of(c.chunk, c.chunk.document), score=c.score)

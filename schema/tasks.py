@@ -25,7 +25,7 @@ from schema.pagination import (
     newest_first,
     page_request,
 )
-from schema.steps import Step, shaped_step, shaped_steps
+from schema.steps import ROW_FIELDS, Step, shaped_step, shaped_steps
 from schema.workspace import TaskDocument
 
 
@@ -80,18 +80,25 @@ class Task(Node):
         after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> Connection[Step]:
         request = page_request(first, after, info.context.settings.limits.max_first)
-        rows = await info.context.loaders.steps_page.load(
+        fields = frozenset(name for name in ROW_FIELDS if selects(info, "edges", "node", name))
+        rows = await info.context.loaders.steps_page(tuple(sorted(fields))).load(
             (self.pk, request.first + 1, request.after)
         )
         steps = await shaped_steps(
             info.context,
             rows[: request.first + 1],
+            fields=fields,
             documents=selects(info, "edges", "node", "documents"),
             citations=selects(info, "edges", "node", "result", "citations"),
         )
         by_id = {step.pk: step for step in steps}
         return connection(
-            rows, request, key=lambda s: s.index, node=lambda s: by_id[s.id], total=self.step_count
+            info,
+            rows,
+            request,
+            key=lambda s: s.index,
+            node=lambda s: by_id[s.id],
+            total=self.step_count,
         )
 
     @strawberry.field(description="The files of the task's workspace, oldest first.")
