@@ -22,7 +22,6 @@ Plain fields run no code of ours, so doing that work again changes nothing but t
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
 from typing import Any
 
 from graphql import (
@@ -38,14 +37,11 @@ from graphql import (
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.plan_code import Complete, PlanField, StepAside, object_completion
+
 PlainField = tuple[str, GraphQLLeafType, bool]  # attribute, type, nullable
-Complete = Callable[[Any], Any]
 TYPENAME = "__typename"
 COLLECTED_DIRECTIVES = frozenset({"skip", "include"})  # applied while fields are collected
-
-
-class _StepAside(Exception):
-    """The plan cannot complete this value; graphql-core will."""
 
 
 def _plain_attribute(type_: GraphQLObjectType, name: str) -> str | None:
@@ -191,7 +187,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped, new_defer_usages, _ = self.collect_subfields(type_, field_details_list)
         if new_defer_usages:
             return None
-        entries: list[tuple[str, str | None, Complete]] = []
+        fields: list[PlanField] = []
         for response_key, details in grouped.items():
             if any(d.defer_usage or d.fragment_variable_values for d in details):
                 return None
@@ -200,23 +196,29 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return None  # @stream, say
             name = node.name.value
             if name == TYPENAME:
-                entries.append((response_key, None, _constant(type_.name)))
+                fields.append(PlanField(response_key, constant=type_.name))
                 continue
             attribute = _plain_attribute(type_, name)
             if attribute is None:
                 return None
-            complete = self._plan(type_.fields[name].type, details)
+            field_type = type_.fields[name].type
+            nullable = not isinstance(field_type, GraphQLNonNull)
+            named = field_type if nullable else field_type.of_type  # type: ignore[union-attr]
+            if is_leaf_type(named):
+                fields.append(PlanField(response_key, attribute, leaf=named, nullable=nullable))
+                continue
+            complete = self._plan(field_type, details)
             if complete is None:
                 return None
-            entries.append((response_key, attribute, complete))
-        return _object(type_, entries)
+            fields.append(PlanField(response_key, attribute, complete=complete))
+        return object_completion(type_, fields)
 
 
 def _non_null(inner: Complete) -> Complete:
     def complete(value: Any) -> Any:
         completed = inner(value)
         if completed is None:
-            raise _StepAside
+            raise StepAside
         return completed
 
     return complete
@@ -227,7 +229,7 @@ def _list_of(item: Complete) -> Complete:
         if value is None:
             return None
         if not isinstance(value, list | tuple):
-            raise _StepAside  # other iterables, and errors, take the ordinary path
+            raise StepAside  # other iterables, and errors, take the ordinary path
         return [item(element) for element in value]
 
     return complete
@@ -241,28 +243,7 @@ def _leaf(type_: GraphQLLeafType) -> Complete:
             return None
         serialized = serialize(value)
         if serialized is None or serialized is Undefined:
-            raise _StepAside
+            raise StepAside
         return serialized
-
-    return complete
-
-
-def _constant(value: str) -> Complete:
-    return lambda _source: value
-
-
-def _object(type_: GraphQLObjectType, entries: list[tuple[str, str | None, Complete]]) -> Complete:
-    is_type_of = type_.is_type_of
-
-    def complete(value: Any) -> Any:
-        if value is None:
-            return None
-        # Strawberry's check is an isinstance that ignores its `info` argument.
-        if is_type_of is not None and is_type_of(value, None) is not True:  # type: ignore[arg-type]
-            raise _StepAside
-        return {
-            key: complete_field(value if attribute is None else getattr(value, attribute))
-            for key, attribute, complete_field in entries
-        }
 
     return complete

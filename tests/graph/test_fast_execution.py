@@ -78,6 +78,10 @@ class Broken:
     text: Any = None
 
 
+class _Text(str):
+    pass
+
+
 def _page_with(**changes: Any) -> Page:
     page = _good_page()
     for attribute, value in changes.items():
@@ -155,6 +159,9 @@ async def test_a_field_with_a_resolver_leaves_the_rest_of_the_subtree_to_the_pla
         "{ page { items { ... on Item { first: title, second: title } count } } }",
         "{ page { items { title title count } items { note } } }",
         "{ page { items { tags { name } tags { weight } } } }",
+        # Aliases named like the generated code's own names (schema/plan_code.py).
+        "{ page { items { value: title key0: count v0: note StepAside: title complete: count "
+        "is_type_of: note __class__: title tags { Undefined: name getattr: weight } } } }",
     ],
 )
 async def test_fragments_aliases_and_merged_fields(query):
@@ -188,6 +195,8 @@ async def test_skip_and_include_follow_the_request_variables(flag):
         ({"label": Broken(text=None)}, "Cannot return null for non-nullable field Label.text."),
         ({"maybe_tags": [None, Tag(name="c", weight=2.0)]}, None),
         ({"note": 12}, None),  # String serialises an int
+        ({"title": True}, None),  # and a bool
+        ({"title": _Text("a str of a subclass")}, None),
         ({"tags": "ab"}, "Expected Iterable, but did not find one for field 'Item.tags'."),
     ],
 )
