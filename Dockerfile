@@ -14,6 +14,7 @@ COPY pyproject.toml README.md ./
 COPY gateway ./gateway
 COPY schema ./schema
 COPY resolvers ./resolvers
+COPY infra ./infra
 COPY models ./models
 COPY agent ./agent
 COPY retrieval ./retrieval

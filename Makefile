@@ -54,7 +54,7 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 
 typecheck: $(INSTALLED)
-	$(BIN)/mypy gateway schema resolvers models agent retrieval
+	$(BIN)/mypy gateway schema resolvers infra models agent retrieval
 
 # The whole suite on SQLite, then everything that touches the database again on PostgreSQL.
 unit: $(INSTALLED) $(GRAPHIQL) $(NODE_TOOLS)/.installed

@@ -23,8 +23,8 @@ import httpx
 import openai
 
 from gateway.app import create_app
+from infra.settings.values import AgentSettings
 from models.migrate import apply_migrations
-from resolvers.config import AgentSettings
 from tests.conftest import make_settings
 from tests.fakes.openai_server import FakeOpenAI, tool_call
 from tests.support.databases import scratch_postgres

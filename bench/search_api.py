@@ -28,10 +28,10 @@ from tortoise import Tortoise
 from bench.harness import median, post_json, taskloom_process
 from bench.search import query_words, unit_rows, words
 from gateway.services import build_embedder, build_store
-from gateway.settings import settings_from_env
+from infra.security.passwords import hash_password
+from infra.settings.environment import settings_from_env
 from models import Chunk, IngestionStatus, KnowledgeDocument, User
 from models.config import tortoise_config
-from resolvers.passwords import hash_password
 from retrieval.stores.base import IndexedChunk, SearchMode, SearchRequest
 
 USERNAME, PASSWORD = "bench-search", "bench password 123"

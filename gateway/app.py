@@ -31,9 +31,9 @@ from gateway.responses import error_response
 from gateway.rest.endpoint import rest_routes
 from gateway.rest.openapi import openapi_route
 from gateway.services import build_services, running
-from gateway.settings import settings_from_env
+from infra.settings.environment import settings_from_env
+from infra.settings.values import Settings
 from models.config import tortoise_config
-from resolvers.config import Settings
 from resolvers.context import Services
 from schema.build import build_schema
 

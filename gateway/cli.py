@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from gateway.observability.logs import configure_logging, uvicorn_logging
-from gateway.settings import SettingsError, settings_from_env
+from infra.errors import DomainError
+from infra.settings.environment import SettingsError, settings_from_env
+from infra.settings.values import Settings
 from models.config import database
 from models.migrate import apply_migrations
 from resolvers import accounts
-from resolvers.config import Settings
-from resolvers.errors import DomainError
 
 
 def _serve(settings: Settings, arguments: argparse.Namespace) -> int:

@@ -6,8 +6,8 @@ import ipaddress
 
 from starlette.requests import HTTPConnection
 
+from infra.security.tokens import bearer_token
 from resolvers.context import RequestContext, Services
-from resolvers.tokens import bearer_token
 
 # One IPv6 subscriber is usually given a whole /64: counted by address, each attempt could come
 # from a fresh one.

@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from gateway.responses import error_response
+from infra.errors import NotFound, Unavailable
 from models import TaskDocument
 from resolvers.context import Services
 from resolvers.downloads import read_download_token
-from resolvers.errors import NotFound, Unavailable
 
 
 async def serve_download(services: Services, token: str) -> Response:

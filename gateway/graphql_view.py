@@ -36,7 +36,6 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UnsetType
 
 from gateway.context import request_context
-from gateway.cors import origin_pattern
 from gateway.graphiql import GraphiQL, wants_graphiql
 from gateway.graphql_http import (
     CODE_BY_STATUS,
@@ -54,9 +53,10 @@ from gateway.graphql_http import (
 )
 from gateway.graphql_multipart import BoundedFormRequest, operations_with_files
 from gateway.websocket_limits import BoundedTextFrames, WebSocketSlots, refuse
+from infra.errors import Unauthenticated
+from infra.security.tokens import bearer_token
+from infra.settings.origins import origin_pattern
 from resolvers.context import RequestContext, Services
-from resolvers.errors import Unauthenticated
-from resolvers.tokens import bearer_token
 from schema.build import TaskloomSchema
 from schema.limits import one_budget_for_the_batch
 

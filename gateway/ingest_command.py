@@ -12,12 +12,12 @@ import anyio
 
 from gateway.ingest_progress import shown
 from gateway.services import build_services, running
+from infra.errors import DomainError, NotFound
+from infra.settings.values import Settings
 from models import IngestionJob, KnowledgeDocument, User
 from models.config import database
 from resolvers import knowledge
-from resolvers.config import Settings
 from resolvers.context import RequestContext
-from resolvers.errors import DomainError, NotFound
 
 
 class LocalFile:

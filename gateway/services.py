@@ -8,18 +8,18 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from agent import Provider, build_provider, default_tools
-from resolvers.config import Settings
+from infra.blobs.storage import BlobStore, LocalBlobStore
+from infra.errors import Unavailable
+from infra.events.bus import EventBus
+from infra.events.postgres_relay import PostgresRelay
+from infra.events.sqlite_watch import SQLiteWatcher
+from infra.security.passwords import DummyHash
+from infra.settings.values import Settings
 from resolvers.context import AgentEngine, Services
-from resolvers.errors import Unavailable
-from resolvers.event_relay import PostgresRelay
-from resolvers.events import EventBus
-from resolvers.ingestion import IngestionWorker, WorkerOptions, requeue_everything
-from resolvers.passwords import DummyHash
-from resolvers.sqlite_watch import SQLiteWatcher
-from resolvers.storage import BlobStore, LocalBlobStore
 from retrieval.embedders import Embedder, make_embedder
 from retrieval.extraction import set_extraction_children
 from retrieval.fusion import FusionMethod
+from retrieval.ingestion import IngestionWorker, WorkerOptions, requeue_everything
 from retrieval.retriever import Retriever
 from retrieval.stores.base import ChunkStore, StoreUnavailable
 
@@ -64,7 +64,7 @@ def build_store(settings: Settings) -> ChunkStore:
 
 def build_blob_store(settings: Settings) -> BlobStore:
     if settings.files.bucket:
-        from resolvers.s3_storage import S3BlobStore
+        from infra.blobs.s3_storage import S3BlobStore
 
         return S3BlobStore(settings.files, settings.data_dir / "spool")
     return LocalBlobStore(settings.data_dir / "blobs")

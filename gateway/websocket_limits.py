@@ -26,8 +26,8 @@ from strawberry.http.exceptions import (
 )
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from resolvers import metrics
-from resolvers.config import WebSocketLimits
+from infra import metrics
+from infra.settings.values import WebSocketLimits
 
 MESSAGE_TOO_LARGE = 4400  # graphql-transport-ws: Bad request
 TRY_AGAIN_LATER = 1013  # IANA close-code registry: a temporary condition on the server

@@ -1,6 +1,6 @@
 """Accounts: registration (open, by invite, or closed), sign-in, profile, password, invites.
 
-Every use case that hashes or checks a password counts the attempt first (resolvers/throttle),
+Every use case that hashes or checks a password counts the attempt first (infra/security/throttle),
 so no limit can be beaten by sending many at once. Registration checks the invite code before
 it looks at who has the name or email, and before it hashes: without a valid code nobody learns
 which accounts exist, nor makes the service hash anything."""
@@ -19,13 +19,14 @@ from tortoise.expressions import F
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from infra.errors import Conflict, Forbidden, Unauthenticated, ValidationFailed
+from infra.security import throttle
+from infra.security.passwords import hash_password, verify_password
+from infra.security.tokens import issue_token
+from infra.settings.values import Registration
 from models import InviteCode, InviteRedemption, User
-from resolvers import throttle, validation
-from resolvers.config import Registration
+from resolvers import validation
 from resolvers.context import RequestContext
-from resolvers.errors import Conflict, Forbidden, Unauthenticated, ValidationFailed
-from resolvers.passwords import hash_password, verify_password
-from resolvers.tokens import issue_token
 
 INVITE_DEFAULT_USES = 1
 INVITE_DEFAULT_HOURS = 72

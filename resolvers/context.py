@@ -6,16 +6,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent import Provider, ToolRegistry
+from infra.blobs.storage import BlobStore
+from infra.errors import Unauthenticated
+from infra.events.bus import EventBus
+from infra.security.passwords import DummyHash
+from infra.security.tokens import InvalidToken, read_token
+from infra.settings.values import Settings
 from models import User
-from resolvers.config import Settings
-from resolvers.errors import Unauthenticated
-from resolvers.events import EventBus
-from resolvers.ingestion import IngestionWorker
 from resolvers.loaders import Loaders
-from resolvers.passwords import DummyHash
-from resolvers.storage import BlobStore
-from resolvers.tokens import InvalidToken, read_token
 from resolvers.viewer_lookup import user_by_id
+from retrieval.ingestion import IngestionWorker
 from retrieval.retriever import Retriever
 
 

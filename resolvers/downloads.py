@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import time
 
-from resolvers.errors import NotFound
+from infra.errors import NotFound
 
 LINK_TTL_SECONDS = 3600
 PREFIX = "/files/"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from resolvers.errors import NotFound
+from infra.errors import NotFound
 
 MAX_ID_LENGTH = 64
 

@@ -6,14 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from infra.blobs.blob_lifetime import naming_blob, release_blob
+from infra.errors import NotFound, Unavailable, ValidationFailed
 from models import Chunk, KnowledgeDocument, User
-from resolvers import ingestion, validation
-from resolvers.blob_lifetime import naming_blob, release_blob
+from resolvers import validation
 from resolvers.context import RequestContext
-from resolvers.errors import NotFound, Unavailable, ValidationFailed
 from resolvers.ids import decode_id, pk_of
 from resolvers.uploads import receive_file
 from resolvers.validation import is_blank
+from retrieval import ingestion
 from retrieval.stores.base import SearchMode, StoreUnavailable
 
 TITLE_MAX = 500

@@ -15,8 +15,8 @@ from typing import Any, Generic, TypeVar
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
+from infra.batch_sql import BatchQuery, columns
 from models import Chunk, Citation, KnowledgeDocument, Step, Task, TaskDocument
-from resolvers.batch_sql import BatchQuery, columns
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

@@ -27,10 +27,10 @@ from agent import (
     count_steps_since_user_message,
     run_step,
 )
+from infra import metrics
+from infra.errors import Conflict, NotFound
 from models import Chunk, Citation, Step, StepDocument, Task
-from resolvers import metrics
 from resolvers.context import RequestContext
-from resolvers.errors import Conflict, NotFound
 from resolvers.ids import decode_id, pk_of
 from resolvers.tasks import check_message
 from resolvers.workspace import TaskWorkspace

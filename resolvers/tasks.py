@@ -9,11 +9,11 @@ from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
+from infra.blobs.blob_lifetime import naming_blob
+from infra.errors import NotFound, ValidationFailed
 from models import Task, TaskDocument
 from resolvers import validation
-from resolvers.blob_lifetime import naming_blob
 from resolvers.context import RequestContext
-from resolvers.errors import NotFound, ValidationFailed
 from resolvers.ids import pk_of
 from resolvers.uploads import free_filename, receive_file
 from resolvers.validation import is_blank

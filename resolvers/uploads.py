@@ -1,6 +1,6 @@
 """Receiving a file: streamed to the blob store under the size limit, its type sniffed from its
 content. Too large: PAYLOAD_TOO_LARGE; empty: VALIDATION_FAILED; unreadable: UNSUPPORTED_MEDIA_TYPE.
-The file is only received here; it is published with the rows naming it (resolvers/blob_lifetime).
+The file is only received here; it is published with the rows naming it (infra/blobs/blob_lifetime).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
+from infra.blobs.storage import BlobStore, Incoming, StoredBlob, read_chunks
+from infra.errors import UnsupportedMediaType, ValidationFailed
 from models import TaskDocument
-from resolvers.errors import UnsupportedMediaType, ValidationFailed
-from resolvers.storage import BlobStore, Incoming, StoredBlob, read_chunks
 from retrieval.extraction import SUPPORTED, sniff_content_type
 from retrieval.extraction.sniff import TEXT_TYPES, decode_text
 

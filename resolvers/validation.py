@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from email_validator import EmailNotValidError, validate_email
 
-from resolvers.errors import ValidationFailed
+from infra.errors import ValidationFailed
 
 T = TypeVar("T")
 

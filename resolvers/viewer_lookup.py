@@ -6,9 +6,9 @@ connection sees."""
 
 from __future__ import annotations
 
+from infra.batch_sql import as_models
 from models import User
 from models.sqlite_engine import ImmediateSqliteClient
-from resolvers.batch_sql import as_models
 
 _STATEMENTS: dict[str, str] = {}
 

@@ -8,13 +8,13 @@ from collections import Counter
 from typing import Any
 
 from agent import SourceHit, ToolError, WorkspaceFile
+from infra.blobs.blob_lifetime import naming_blob, release_blob
+from infra.blobs.storage import one_chunk
+from infra.errors import Unavailable
 from models import Task, TaskDocument, User
-from resolvers.blob_lifetime import naming_blob, release_blob
 from resolvers.context import RequestContext
-from resolvers.errors import Unavailable
 from resolvers.ids import decode_id, encode_id
 from resolvers.knowledge import search_for
-from resolvers.storage import one_chunk
 from resolvers.uploads import free_filename, safe_filename
 
 _WORD = re.compile(r"\w+")

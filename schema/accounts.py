@@ -8,8 +8,8 @@ from typing import Annotated
 import strawberry
 
 import models
+from infra.errors import ValidationFailed
 from resolvers import accounts
-from resolvers.errors import ValidationFailed
 from schema.info import Info
 from schema.user import User
 

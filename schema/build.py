@@ -15,9 +15,9 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionResult, get_object_definition
 from strawberry.types.execution import PreExecutionError
 
-from resolvers.config import GraphQLLimits
+from infra.errors import Unauthenticated
+from infra.settings.values import GraphQLLimits
 from resolvers.context import RequestContext
-from resolvers.errors import Unauthenticated
 from schema.accounts import AccountMutation, AccountQuery
 from schema.document_cache import Documents, parse_and_validate
 from schema.errors import log_unexpected, shape_error

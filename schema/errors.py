@@ -7,7 +7,7 @@ import logging
 from graphql import GraphQLError, GraphQLSyntaxError
 from tortoise.exceptions import DBConnectionError
 
-from resolvers.errors import DomainError
+from infra.errors import DomainError
 
 logger = logging.getLogger("taskloom.errors")
 

@@ -10,10 +10,10 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 import models
+from infra.errors import NotFound
 from resolvers import knowledge
-from resolvers.errors import NotFound
 from resolvers.ids import encode_id
-from resolvers.ingestion import document_topic
+from retrieval.ingestion import document_topic
 from retrieval.stores.base import SearchMode as StoreSearchMode
 from schema.info import Info
 from schema.node import Node

@@ -50,7 +50,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from agent import MAX_CITATIONS_PER_STEP, MAX_FILES_PER_STEP
-from resolvers.config import GraphQLLimits
+from infra.settings.values import GraphQLLimits
 
 SIZE_ARGUMENTS = ("first", "limit")
 INTROSPECTION_ROOT_FIELDS: dict[str, GraphQLField] = {

@@ -14,8 +14,8 @@ import strawberry
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from resolvers.config import GraphQLLimits
-from resolvers.errors import ValidationFailed
+from infra.errors import ValidationFailed
+from infra.settings.values import GraphQLLimits
 from schema.info import Info
 from schema.lookahead import selects
 

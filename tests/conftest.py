@@ -21,9 +21,9 @@ from tortoise import Tortoise, connections
 
 from gateway.app import create_app
 from gateway.services import build_services
-from gateway.settings import settings_from_env
+from infra.settings.environment import settings_from_env
+from infra.settings.values import Settings
 from models.migrate import apply_migrations
-from resolvers.config import Settings
 from tests.support.databases import scratch_postgres
 from tests.support.live_server import LiveServer
 

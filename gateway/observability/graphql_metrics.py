@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from resolvers.errors import DomainError
-from resolvers.metrics import GRAPHQL_ERRORS, GRAPHQL_OPERATIONS
+from infra.errors import DomainError
+from infra.metrics import GRAPHQL_ERRORS, GRAPHQL_OPERATIONS
 from schema.errors import shape_error
 
 MAX_OPERATION_NAMES = 200

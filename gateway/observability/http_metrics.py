@@ -6,7 +6,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from resolvers.metrics import HTTP_DURATION, HTTP_REQUESTS
+from infra.metrics import HTTP_DURATION, HTTP_REQUESTS
 
 UNMATCHED = "unmatched"  # every path no route knows: one label, whatever a client sends
 

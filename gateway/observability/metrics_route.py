@@ -22,8 +22,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from tortoise.exceptions import BaseORMException
 
-from resolvers import ingestion_queue
-from resolvers.metrics import INGESTION_QUEUE_DEPTH
+from infra.jobs import ingestion_queue
+from infra.metrics import INGESTION_QUEUE_DEPTH
 
 
 def metrics_route() -> Route:

@@ -12,7 +12,7 @@ from gateway.observability.http_metrics import HTTPMetrics
 from gateway.observability.metrics_route import metrics_route
 from gateway.observability.request_ids import RequestIds
 from gateway.observability.tracing import tracing_extensions
-from resolvers.config import Settings
+from infra.settings.values import Settings
 
 
 def observability_middleware(settings: Settings) -> list[Middleware]:

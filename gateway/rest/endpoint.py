@@ -21,9 +21,9 @@ from gateway.responses import JSONResponse, error_response
 from gateway.rest.documents import StoredOperation, load_operations
 from gateway.rest.inputs import MISSING, input_problems, variables_problems
 from gateway.rest.table import ROUTES, Body, RestRoute
+from infra.errors import DomainError
 from resolvers.context import Services
 from resolvers.downloads import PREFIX as DOWNLOAD_PREFIX
-from resolvers.errors import DomainError
 from schema.build import TaskloomSchema
 
 MAX_PAGES = 1000

@@ -6,7 +6,7 @@ an upload is in its slow part (extracting a PDF in a child process, its row not 
 then deletes another document with the same bytes, and checks that the upload's file is whole
 (downloadable, and read by the agent: no `textError`, which used to quote the data path). The
 agent's quick write is swept over every interleaving instead, and on PostgreSQL a test holds the
-digest's lock itself to see both sides wait for it (resolvers/blob_lifetime.py).
+digest's lock itself to see both sides wait for it (infra/blobs/blob_lifetime.py).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from tortoise import connections
 from tortoise.transactions import in_transaction
 
 from gateway.services import build_services
+from infra.blobs.blob_lifetime import lock_blob
+from infra.settings.values import FileStorage
 from models import KnowledgeDocument, Task, TaskDocument, User
-from resolvers.blob_lifetime import lock_blob
-from resolvers.config import FileStorage
 from resolvers.context import RequestContext
 from resolvers.ids import pk_of
 from resolvers.knowledge import delete_document

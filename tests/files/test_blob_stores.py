@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from resolvers.config import FileStorage
-from resolvers.errors import PayloadTooLarge, Unavailable, ValidationFailed
-from resolvers.s3_storage import S3BlobStore
-from resolvers.storage import BlobMissing, BlobStore, LocalBlobStore
+from infra.blobs.s3_storage import S3BlobStore
+from infra.blobs.storage import BlobMissing, BlobStore, LocalBlobStore
+from infra.errors import PayloadTooLarge, Unavailable, ValidationFailed
+from infra.settings.values import FileStorage
 from tests.fakes.s3_server import FakeS3
 from tests.support.processes import free_port  # nothing listens there
 

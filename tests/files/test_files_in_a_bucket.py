@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from resolvers.blob_lifetime import release_blob
-from resolvers.config import FileStorage
-from resolvers.s3_storage import S3BlobStore
+from infra.blobs.blob_lifetime import release_blob
+from infra.blobs.s3_storage import S3BlobStore
+from infra.settings.values import FileStorage
 from tests.fakes.s3_server import FakeS3
 from tests.support.api import graphql, register
 from tests.support.processes import (

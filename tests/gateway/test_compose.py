@@ -18,8 +18,8 @@ import yaml
 from botocore.credentials import EnvProvider
 
 from gateway import cli
-from gateway.settings import settings_from_env
-from resolvers.config import Settings
+from infra.settings.environment import settings_from_env
+from infra.settings.values import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.settings import SettingsError, settings_from_env
+from infra.settings.environment import SettingsError, settings_from_env
 from tests.support.api import register
 from tests.support.subscriptions import initialise
 

@@ -12,7 +12,7 @@ import pytest
 import websockets
 
 from gateway.graphql_view import MAX_OPERATIONS_PER_CONNECTION
-from resolvers.config import GraphQLLimits
+from infra.settings.values import GraphQLLimits
 from schema.build import build_schema
 from tests.support.api import error_codes, graphql, register
 

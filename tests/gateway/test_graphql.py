@@ -8,8 +8,8 @@ import pytest
 import websockets
 from graphql import GraphQLError
 
+from infra.settings.values import GraphQLLimits
 from models import User
-from resolvers.config import GraphQLLimits
 from schema.build import build_schema
 from schema.errors import shape_error
 from tests.support.api import error_codes, graphql, register

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from gateway.graphql_http import answer_media_type
-from gateway.settings import SettingsError, settings_from_env
+from infra.settings.environment import SettingsError, settings_from_env
 from models import User
 from tests.support.api import PASSWORD, error_codes, new_account, register
 from tests.support.subscriptions import initialise

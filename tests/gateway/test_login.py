@@ -85,7 +85,7 @@ async def test_too_many_failures_for_one_user_are_429_even_with_the_right_passwo
 
 
 async def test_one_address_trying_many_usernames_is_limited_too(client, settings):
-    from resolvers.throttle import ADDRESS_ALLOWANCE_FACTOR
+    from infra.security.throttle import ADDRESS_ALLOWANCE_FACTOR
 
     attempts = settings.login_max_failures * ADDRESS_ALLOWANCE_FACTOR
     for n in range(attempts):

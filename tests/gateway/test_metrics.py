@@ -12,7 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.observability.graphql_metrics import MAX_OPERATION_NAMES
-from gateway.settings import SettingsError, settings_from_env
+from infra.settings.environment import SettingsError, settings_from_env
 from models import IngestionJob
 from resolvers.ids import decode_id
 from tests.support.api import graphql, register

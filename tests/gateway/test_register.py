@@ -122,7 +122,7 @@ async def test_username_and_email_are_unique_whatever_the_case(client):
 
 
 async def test_closed_registration_is_403(app_with):
-    from resolvers.config import Registration
+    from infra.settings.values import Registration
 
     async with await app_with(registration=Registration.CLOSED) as closed:
         response = await closed.post("/auth/register", json=new_account())
@@ -146,7 +146,7 @@ async def _admin(client):
 
 
 async def test_invite_mode_needs_a_valid_unused_code(client, app_with):
-    from resolvers.config import Registration
+    from infra.settings.values import Registration
 
     admin = await _admin(client)
     code = await _invite(client, admin["headers"], maxUses=1)

@@ -4,8 +4,8 @@ import secrets
 
 import pytest
 
-from gateway.settings import SettingsError, settings_from_env
-from resolvers.config import Registration
+from infra.settings.environment import SettingsError, settings_from_env
+from infra.settings.values import Registration
 
 
 def test_development_generates_a_secret_once_and_keeps_it(tmp_path):

@@ -7,9 +7,9 @@ import sqlite3
 
 import pytest
 
+from infra.events.bus import WAKE_UP, EventBus
+from infra.events.sqlite_watch import SQLiteWatcher
 from models import User
-from resolvers.events import WAKE_UP, EventBus
-from resolvers.sqlite_watch import SQLiteWatcher
 from tests.conftest import BACKEND
 from tests.support.api import register
 

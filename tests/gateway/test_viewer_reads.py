@@ -11,8 +11,8 @@ import pytest
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from infra.security.tokens import issue_token
 from models import User
-from resolvers.tokens import issue_token
 from resolvers.viewer_lookup import user_by_id
 from tests.conftest import TEST_SECRET
 from tests.support.api import bearer, register

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from tortoise.models import Model
 
+from infra.batch_sql import BatchQuery, columns
 from models import Chunk, Citation, KnowledgeDocument, Step, Task, TaskDocument
-from resolvers.batch_sql import BatchQuery, columns
 from resolvers.ids import decode_id
 from resolvers.loaders import TASK_DOCUMENT_COLUMNS
 from tests.graph.seed import seed_graph

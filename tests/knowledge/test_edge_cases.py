@@ -71,9 +71,9 @@ subscription($id: ID!) {
 async def _document_without_a_job(settings, username: str, content: bytes) -> tuple[int, str]:
     """A QUEUED document whose ingestion job is not there yet: it stays QUEUED until the test
     adds the job."""
+    from infra.blobs.storage import LocalBlobStore
     from models import KnowledgeDocument, User
     from resolvers.ids import encode_id
-    from resolvers.storage import LocalBlobStore
 
     stored = await LocalBlobStore(settings.data_dir / "blobs").save_bytes(content)
     owner = await User.get(username=username)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
+from infra.jobs import ingestion_queue
 from models import IngestionJob, KnowledgeDocument, User
-from resolvers import ingestion_queue
 from resolvers.ids import pk_of
 from tests.knowledge.test_documents import upload
 from tests.support.api import graphql, register

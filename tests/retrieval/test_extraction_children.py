@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.settings import settings_from_env
+from infra.settings.environment import settings_from_env
 from retrieval.extraction import run_isolated, set_extraction_children
 from retrieval.extraction.slots import CHILD_SLOTS, DEFAULT_CHILDREN
 from retrieval.extraction.sniff import PLAIN

@@ -13,7 +13,7 @@ from typing import Any
 
 from graphql import get_introspection_query, parse
 
-from resolvers.config import GraphQLLimits
+from infra.settings.values import GraphQLLimits
 from schema.build import build_schema
 from schema.document_cache import document_bytes
 from tests.support.api import bearer, error_codes, register

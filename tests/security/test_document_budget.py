@@ -12,7 +12,7 @@ import pytest
 from graphql import ValidationRule, get_introspection_query
 from websockets.exceptions import ConnectionClosedError
 
-from resolvers.config import Environment
+from infra.settings.values import Environment
 from schema.build import build_schema
 from tests.support.api import error_codes, graphql, register
 from tests.support.subscriptions import SubscriptionError, subscription

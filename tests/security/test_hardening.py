@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.settings import settings_from_env
+from infra.settings.environment import settings_from_env
 from resolvers import validation
 from tests.support.api import new_account, register
 from tests.support.processes import (

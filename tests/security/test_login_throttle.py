@@ -60,7 +60,7 @@ async def test_concurrent_wrong_guesses_for_one_user_are_judged_at_most_limit_ti
 async def test_concurrent_guesses_for_many_users_from_one_address_are_limited(
     client, server, settings
 ):
-    from resolvers.throttle import ADDRESS_ALLOWANCE_FACTOR
+    from infra.security.throttle import ADDRESS_ALLOWANCE_FACTOR
 
     allowed = settings.login_max_failures * ADDRESS_ALLOWANCE_FACTOR
     attempts = allowed + 20
@@ -116,7 +116,7 @@ async def test_a_known_address_has_a_limit_of_its_own(client, client_at: ClientA
 
 async def test_a_success_gives_back_its_attempt_to_the_address(client, settings):
     """Many people signing in correctly from one address (an office) never reach its limit."""
-    from resolvers.throttle import ADDRESS_ALLOWANCE_FACTOR
+    from infra.security.throttle import ADDRESS_ALLOWANCE_FACTOR
 
     registered = await register(client)
     username, password = registered["user"]["username"], registered["account"]["password"]
@@ -126,7 +126,7 @@ async def test_a_success_gives_back_its_attempt_to_the_address(client, settings)
 
 async def test_an_ipv6_network_counts_as_one_address(client, server, settings):
     """One subscriber holds a whole /64: a fresh address per guess must not reset the count."""
-    from resolvers.throttle import ADDRESS_ALLOWANCE_FACTOR
+    from infra.security.throttle import ADDRESS_ALLOWANCE_FACTOR
 
     allowed = settings.login_max_failures * ADDRESS_ALLOWANCE_FACTOR
     statuses: Counter[int] = Counter()

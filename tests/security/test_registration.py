@@ -9,8 +9,8 @@ from collections import Counter
 
 import httpx
 
+from infra.settings.values import Registration
 from models import InviteCode, User
-from resolvers.config import Registration
 from tests.security.addresses import client_from
 from tests.support.api import new_account, register
 from tests.support.live_server import LiveServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from resolvers.config import Environment
+from infra.settings.values import Environment
 from tests.support.api import error_codes, graphql, register
 
 MISSPELT = {

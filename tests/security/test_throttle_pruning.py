@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from infra.security import throttle
 from models import LoginThrottle
-from resolvers import throttle
 
 WINDOW = 15 * 60
 

@@ -18,9 +18,9 @@ from starlette.routing import WebSocketRoute
 from gateway.app import create_app
 from gateway.graphql_view import GraphQLView
 from gateway.services import build_services
-from gateway.settings import settings_from_env
 from gateway.websocket_limits import TRY_AGAIN_LATER
-from resolvers.config import WebSocketLimits
+from infra.settings.environment import settings_from_env
+from infra.settings.values import WebSocketLimits
 from tests.conftest import TEST_SECRET, make_settings
 from tests.support.api import register
 from tests.support.live_server import LiveServer

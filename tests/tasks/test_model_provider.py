@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from resolvers.config import AgentSettings
+from infra.settings.values import AgentSettings
 from tests.fakes.openai_server import FakeOpenAI, error_reply, hang, text_reply, tool_call
 from tests.support.api import graphql, register
 from tests.support.query_count import count_queries

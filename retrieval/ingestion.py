@@ -1,4 +1,4 @@
-"""The ingestion worker: claims jobs from the durable queue (resolvers/ingestion_queue.py) and
+"""The ingestion worker: claims jobs from the durable queue (infra/jobs/ingestion_queue.py) and
 drives each document through extract -> chunk -> embed -> index, one batch of chunks per claim.
 
 The first claim extracts the document's text into a file of its own (retrieval/text_file.py);
@@ -26,12 +26,13 @@ from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
+from infra import metrics
+from infra.blobs.storage import BlobMissing, BlobStore
+from infra.errors import Unavailable
+from infra.events.bus import EventBus
+from infra.jobs import ingestion_queue
+from infra.jobs.ingestion_queue import enqueue, requeue_everything
 from models import Chunk, IngestionJob, IngestionStatus, KnowledgeDocument
-from resolvers import ingestion_queue, metrics
-from resolvers.errors import Unavailable
-from resolvers.events import EventBus
-from resolvers.ingestion_queue import enqueue, requeue_everything
-from resolvers.storage import BlobMissing, BlobStore
 from retrieval.embedders import EmbeddingFailed
 from retrieval.extraction import ExtractionError, extract_text_async
 from retrieval.indexing import PreparedChunk, embedding_input

@@ -2,11 +2,11 @@
 uploads of the same bytes share one copy.
 
 Two stores answer the same interface: the data folder (`blobs/ab/cd/<sha256>`, the embedded
-default) and an S3-compatible bucket (resolvers/s3_storage.py, for replicas on several
+default) and an S3-compatible bucket (infra/blobs/s3_storage.py, for replicas on several
 machines). Writing takes two steps: `receive` spools the bytes to a temporary file on this
 machine, hashed and size-checked as they stream (extraction reads that copy); `publish` puts
 them under their digest. The service publishes only inside the transaction that creates the
-rows naming the digest, under its lock (resolvers/blob_lifetime.py, which says why): bytes are
+rows naming the digest, under its lock (infra/blobs/blob_lifetime.py, which says why): bytes are
 shared, so another user's deletion may remove them at any moment no committed row names them.
 A crash or a refused upload never leaves half a file behind a digest.
 """
@@ -26,7 +26,7 @@ from typing import Protocol
 
 import anyio
 
-from resolvers.errors import NotFound, PayloadTooLarge, Unavailable, ValidationFailed
+from infra.errors import NotFound, PayloadTooLarge, Unavailable, ValidationFailed
 
 logger = logging.getLogger("taskloom.files")
 READ_SIZE = 1024 * 1024
@@ -76,7 +76,7 @@ class BlobStore(Protocol):
     async def publish(self, incoming: Incoming) -> None:
         """Puts the bytes under their digest, once per `receive` (they may be there already).
         Call it under the blob's lock, in the transaction that creates the rows naming it
-        (resolvers/blob_lifetime.py)."""
+        (infra/blobs/blob_lifetime.py)."""
         ...
 
     async def delete(self, sha256: str) -> None:

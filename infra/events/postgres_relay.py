@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 
-from resolvers.events import EventBus
+from infra.events.bus import EventBus
 
 CHANNEL = "taskloom_events"
 MAX_PAYLOAD = 7900  # PostgreSQL's limit is 8000 bytes

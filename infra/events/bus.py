@@ -3,8 +3,8 @@
 Subscribers get every event published after they subscribed; a slow subscriber's queue is bounded
 and keeps the newest events (a subscription re-reads the current state anyway). Across processes
 (replicas, `serve --workers`, `taskloom worker`, `taskloom ingest`) they travel over LISTEN/NOTIFY
-on PostgreSQL (`resolvers/event_relay.py`); on SQLite a watcher wakes every subscriber when another
-process has committed (`resolvers/sqlite_watch.py`).
+on PostgreSQL (`infra/events/postgres_relay.py`); on SQLite a watcher wakes every subscriber when
+another process has committed (`infra/events/sqlite_watch.py`).
 
 Events only say "look again": a subscriber then reads the current state. It also looks again
 every SAFETY_POLL_SECONDS without one, so that a notification lost (while the relay reconnected,

@@ -2,9 +2,9 @@
 several machines, which share no data folder.
 
 Keys are `<prefix>ab/cd/<sha256>`. An upload is spooled and checked on this machine first
-(resolvers/storage.py), then sent once, to a staging key of its own (`<prefix>incoming/<random>`)
+(infra/blobs/storage.py), then sent once, to a staging key of its own (`<prefix>incoming/<random>`)
 unless the bucket holds those bytes already. Publishing, which happens under the blob's lock in
-the transaction that records the rows (resolvers/blob_lifetime.py), is then quick: a HEAD and a
+the transaction that records the rows (infra/blobs/blob_lifetime.py), is then quick: a HEAD and a
 server-side copy, made by a client that does not retry, so that a bucket that is down holds the
 lock seconds, not minutes. The staging object is removed when the upload ends; one left by a
 crash is garbage under `incoming/` (a lifecycle rule on that prefix can expire it).
@@ -33,9 +33,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from resolvers.config import FileStorage
-from resolvers.errors import Unavailable
-from resolvers.storage import (
+from infra.blobs.storage import (
     READ_SIZE,
     BlobContent,
     BlobMissing,
@@ -46,6 +44,8 @@ from resolvers.storage import (
     saved_at_once,
     spooled,
 )
+from infra.errors import Unavailable
+from infra.settings.values import FileStorage
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client

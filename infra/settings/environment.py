@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TypeVar
 
-from gateway.cors import invalid_origin
-from gateway.data_folder import make_private
-from gateway.secret_strength import MIN_SECRET_BITS, estimated_bits
-from resolvers.config import (
+from infra.data_folder import make_private
+from infra.security.secret_strength import MIN_SECRET_BITS, estimated_bits
+from infra.settings.origins import invalid_origin
+from infra.settings.values import (
     AgentSettings,
     Environment,
     FileStorage,

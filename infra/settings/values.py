@@ -1,5 +1,5 @@
 """What the service is configured with: plain, frozen data, read from the environment once at
-start-up by gateway/settings.py and handed down to the use cases."""
+start-up by infra/settings/environment.py and handed down to the use cases."""
 
 from __future__ import annotations
 

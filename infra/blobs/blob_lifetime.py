@@ -52,9 +52,9 @@ from contextlib import asynccontextmanager
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
+from infra.blobs.storage import BlobStore, Incoming, check_digest
+from infra.errors import Unavailable
 from models import KnowledgeDocument, TaskDocument
-from resolvers.errors import Unavailable
-from resolvers.storage import BlobStore, Incoming, check_digest
 
 logger = logging.getLogger("taskloom.files")
 

@@ -1,7 +1,7 @@
 """On SQLite, wakes this process's subscribers when another process has committed: a second
 server process, a `taskloom worker`, a `taskloom ingest`. PostgreSQL has LISTEN/NOTIFY for this
-(resolvers/event_relay.py); SQLite has `PRAGMA data_version`, which changes on a connection when
-any other connection commits to the file.
+(infra/events/postgres_relay.py); SQLite has `PRAGMA data_version`, which changes on a connection
+when any other connection commits to the file.
 
 One PRAGMA a second per process, and only while someone is subscribed; not one query a second
 per subscriber. What changed is unknown, so every subscriber reads its state again.
@@ -15,7 +15,7 @@ import logging
 
 from tortoise import connections
 
-from resolvers.events import EventBus
+from infra.events.bus import EventBus
 
 WATCH_SECONDS = 1.0
 logger = logging.getLogger("taskloom.events")

@@ -34,10 +34,10 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from infra.batch_sql import BatchQuery
+from infra.errors import RateLimited
+from infra.settings.values import Settings
 from models import LoginThrottle
-from resolvers.batch_sql import BatchQuery
-from resolvers.config import Settings
-from resolvers.errors import RateLimited
 
 # Many people may sign in from behind one address (an office NAT): it gets more attempts.
 ADDRESS_ALLOWANCE_FACTOR = 5
