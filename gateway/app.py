@@ -31,6 +31,7 @@ from gateway.responses import error_response
 from gateway.rest.endpoint import rest_routes
 from gateway.rest.openapi import openapi_route
 from gateway.services import build_services, running
+from infra.errors import ErrorCode
 from infra.settings.environment import settings_from_env
 from infra.settings.values import Settings
 from models.config import tortoise_config
@@ -38,8 +39,6 @@ from resolvers.context import Services
 from schema.build import build_schema
 
 logger = logging.getLogger("taskloom")
-
-HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 400: "BAD_REQUEST"}
 
 
 def create_app(
@@ -109,10 +108,10 @@ def create_served_app(settings: Settings | None = None) -> Starlette:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    code = HTTP_CODES.get(exc.status_code, "BAD_REQUEST")
+    code = ErrorCode.for_status(exc.status_code)
     return error_response(code, exc.detail, headers=exc.headers)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response("INTERNAL", "Internal server error")
+    return error_response(ErrorCode.INTERNAL, "Internal server error")

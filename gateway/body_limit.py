@@ -6,6 +6,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.responses import error_response
+from infra.errors import ErrorCode
 
 # Multipart framing (boundaries, part headers) rides on top of the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -58,7 +59,7 @@ class BodySizeLimit:
     @staticmethod
     async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(
-            "PAYLOAD_TOO_LARGE", f"The request body is larger than {limit} bytes"
+            ErrorCode.PAYLOAD_TOO_LARGE, f"The request body is larger than {limit} bytes"
         )
         response.headers["Connection"] = "close"
         await response(scope, receive, send)

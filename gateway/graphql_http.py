@@ -15,11 +15,11 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from gateway.graphiql.negotiation import qualities
-from gateway.responses import STATUS_BY_CODE, JSONResponse
+from gateway.responses import JSONResponse
+from infra.errors import ErrorCode
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
-CODE_BY_STATUS = {status: code for code, status in STATUS_BY_CODE.items()} | {406: "NOT_ACCEPTABLE"}
 NOT_ACCEPTABLE = f"This endpoint answers in {GRAPHQL_RESPONSE} or {JSON}; accept one of them"
 # The parameters of one operation, and what each must be when it is there (null is absence).
 PARAMETERS = (
@@ -68,14 +68,15 @@ def is_request_error(result: ExecutionResult) -> bool:
     return result.data is None and bool(errors) and all(error.path is None for error in errors)
 
 
-def request_error(message: str, code: str | None = None) -> ExecutionResult:
+def request_error(message: str, code: ErrorCode = ErrorCode.BAD_REQUEST) -> ExecutionResult:
     return PreExecutionError(
-        data=None, errors=[GraphQLError(message, extensions={"code": code or "BAD_REQUEST"})]
+        data=None,
+        errors=[GraphQLError(message, extensions={"code": code})],
     )
 
 
 def error_response(error: HTTPException, media_type: str) -> Response:
-    code = CODE_BY_STATUS.get(error.status_code, "BAD_REQUEST")
+    code = ErrorCode.for_status(error.status_code)
     body = {"errors": [{"message": error.reason, "extensions": {"code": code}}]}
     headers = {"Allow": error.allow} if isinstance(error, MethodNotAllowed) else None
     return JSONResponse(body, status_code=error.status_code, headers=headers, media_type=media_type)

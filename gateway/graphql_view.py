@@ -38,7 +38,6 @@ from strawberry.types.unset import UnsetType
 from gateway.context import request_context
 from gateway.graphiql import GraphiQL, wants_graphiql
 from gateway.graphql_http import (
-    CODE_BY_STATUS,
     GRAPHQL_RESPONSE,
     JSON,
     NOT_ACCEPTABLE,
@@ -53,7 +52,7 @@ from gateway.graphql_http import (
 )
 from gateway.graphql_multipart import BoundedFormRequest, operations_with_files
 from gateway.websocket_limits import BoundedTextFrames, WebSocketSlots, refuse
-from infra.errors import Unauthenticated
+from infra.errors import ErrorCode, Unauthenticated
 from infra.security.tokens import bearer_token
 from infra.settings.origins import origin_pattern
 from resolvers.context import RequestContext, Services
@@ -161,7 +160,7 @@ class GraphQLView(GraphQL[RequestContext, None]):
                         request, request_adapter, sub_response, context, root_value, operation
                     )
                 except HTTPException as error:  # one operation's fault is its own answer
-                    result = request_error(error.reason, CODE_BY_STATUS.get(error.status_code))
+                    result = request_error(error.reason, ErrorCode.for_status(error.status_code))
                 results.append(result)
         return results
 
@@ -270,13 +269,13 @@ class GraphQLView(GraphQL[RequestContext, None]):
         if given is not None:
             context.token = bearer_token(given) if isinstance(given, str) else None
             if context.token is None:
-                raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+                raise ConnectionRejectionError({"code": ErrorCode.UNAUTHENTICATED})
         # Otherwise context.token is the upgrade request's, read by request_context.
         if context.token is not None:
             try:
                 await context.viewer()
             except Unauthenticated:
-                raise ConnectionRejectionError({"code": "UNAUTHENTICATED"}) from None
+                raise ConnectionRejectionError({"code": ErrorCode.UNAUTHENTICATED}) from None
         return await super().on_ws_connect(context)
 
     def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:

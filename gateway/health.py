@@ -5,6 +5,7 @@ from starlette.responses import Response
 from tortoise import connections
 
 from gateway.responses import JSONResponse, error_response
+from infra.errors import ErrorCode
 
 
 async def healthz(request: Request) -> Response:
@@ -17,5 +18,5 @@ async def readyz(request: Request) -> Response:
     try:
         await connections.get("default").execute_query("SELECT 1")
     except Exception:  # any failure means "not ready"; the reason is in the server log
-        return error_response("UNAVAILABLE", "The database is not reachable")
+        return error_response(ErrorCode.UNAVAILABLE, "The database is not reachable")
     return JSONResponse({"status": "ready"})

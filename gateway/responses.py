@@ -8,20 +8,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-STATUS_BY_CODE = {
-    "BAD_REQUEST": 400,
-    "UNAUTHENTICATED": 401,
-    "FORBIDDEN": 403,
-    "NOT_FOUND": 404,
-    "METHOD_NOT_ALLOWED": 405,
-    "CONFLICT": 409,
-    "PAYLOAD_TOO_LARGE": 413,
-    "UNSUPPORTED_MEDIA_TYPE": 415,
-    "VALIDATION_FAILED": 422,
-    "RATE_LIMITED": 429,
-    "INTERNAL": 500,
-    "UNAVAILABLE": 503,
-}
+from infra.errors import ErrorCode
 
 
 class JSONResponse(Response):
@@ -32,7 +19,7 @@ class JSONResponse(Response):
 
 
 def error_response(
-    code: str,
+    code: ErrorCode,
     message: str,
     *,
     fields: Mapping[str, str] | None = None,
@@ -41,4 +28,4 @@ def error_response(
     body: dict[str, Any] = {"error": code, "message": message}
     if fields:
         body["fields"] = dict(fields)
-    return JSONResponse(body, status_code=STATUS_BY_CODE.get(code, 500), headers=headers)
+    return JSONResponse(body, status_code=code.status, headers=headers)

@@ -9,6 +9,7 @@ from typing import Any
 
 from agent import Provider, build_provider, default_tools
 from infra.blobs.storage import BlobStore, LocalBlobStore
+from infra.dialects import url_is_postgres
 from infra.errors import Unavailable
 from infra.events.bus import EventBus
 from infra.events.postgres_relay import PostgresRelay
@@ -136,7 +137,7 @@ async def running(services: Services, *, workers: int | None = None) -> AsyncIte
     except Unavailable as error:  # uploads answer 503 and ingestion waits until it is up
         logger.warning("the file store is unavailable: %s", error.message)
     relay, watcher = None, None
-    if services.settings.database_url.startswith("postgres://"):
+    if url_is_postgres(services.settings.database_url):
         relay = PostgresRelay(services.settings.database_url, services.events)
         await relay.start()
     else:

@@ -19,6 +19,8 @@ from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.models import Model
 
+from infra.dialects import is_postgres
+
 M = TypeVar("M", bound=Model)
 
 
@@ -28,7 +30,7 @@ class BatchQuery:
 
     def __init__(self) -> None:
         self.connection: BaseDBAsyncClient = connections.get("default")
-        self.postgres = self.connection.schema_generator.DIALECT == "postgres"
+        self.postgres = is_postgres(self.connection)
         self.values: list[Any] = []
 
     def param(self, value: Any) -> str:

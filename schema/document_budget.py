@@ -26,6 +26,8 @@ from graphql import (
     SelectionSetNode,
 )
 
+from infra.errors import ErrorCode
+
 # Pairs of same-place fields the overlap rule may compare: ~20 ms of work at most.
 MAX_FIELD_PAIRS = 20_000
 
@@ -88,7 +90,7 @@ def measure_document(
 
 
 def _refusal(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "BAD_REQUEST"})
+    return GraphQLError(message, extensions={"code": ErrorCode.BAD_REQUEST})
 
 
 def _selections(selection_set: SelectionSetNode | None) -> Iterator[object]:

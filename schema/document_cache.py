@@ -39,6 +39,7 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 from strawberry.types.execution import ParseOptions
 
+from infra.errors import ErrorCode
 from schema.byte_lru import ByteBoundedLRU
 from schema.document_budget import measure_document
 
@@ -124,7 +125,7 @@ class Documents:
             document = parse(text, **parse_options)
         except RecursionError:
             raise GraphQLError(
-                "The document nests too deeply to parse", extensions={"code": "BAD_REQUEST"}
+                "The document nests too deeply to parse", extensions={"code": ErrorCode.BAD_REQUEST}
             ) from None
         cost = document_bytes(text, document)
         budget = measure_document(document, self.max_selections)

@@ -7,7 +7,7 @@ import logging
 from graphql import GraphQLError, GraphQLSyntaxError
 from tortoise.exceptions import DBConnectionError
 
-from infra.errors import DomainError
+from infra.errors import DomainError, ErrorCode
 
 logger = logging.getLogger("taskloom.errors")
 
@@ -30,19 +30,22 @@ def shape_error(error: GraphQLError) -> GraphQLError:
         return error
     if original is None or isinstance(original, GraphQLError):
         return _with_code(error, _document_error_code(error))
-    code, message = "INTERNAL", "Internal server error"
+    code, message = ErrorCode.INTERNAL, "Internal server error"
     if isinstance(original, UNAVAILABLE_ERRORS):
-        code, message = "UNAVAILABLE", "A backend is unavailable; nothing was lost, try again later"
+        code, message = (
+            ErrorCode.UNAVAILABLE,
+            "A backend is unavailable; nothing was lost, try again later",
+        )
     return GraphQLError(message, error.nodes, path=error.path, extensions={"code": code})
 
 
-def _document_error_code(error: GraphQLError) -> str:
+def _document_error_code(error: GraphQLError) -> ErrorCode:
     """Errors found before execution: a broken document, or variables of the wrong shape."""
     if isinstance(error, GraphQLSyntaxError):
-        return "BAD_REQUEST"
+        return ErrorCode.BAD_REQUEST
     if error.message.startswith("Variable '$") and "invalid value" in error.message:
-        return "VALIDATION_FAILED"
-    return "BAD_REQUEST"
+        return ErrorCode.VALIDATION_FAILED
+    return ErrorCode.BAD_REQUEST
 
 
 def _with_code(error: GraphQLError, code: str) -> GraphQLError:

@@ -50,6 +50,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from agent import MAX_CITATIONS_PER_STEP, MAX_FILES_PER_STEP
+from infra.errors import ErrorCode
 from infra.settings.values import GraphQLLimits
 
 SIZE_ARGUMENTS = ("first", "limit")
@@ -179,7 +180,9 @@ def limits_rule(limits: GraphQLLimits) -> type[ValidationRule]:
                 )
 
         def _reject(self, node: OperationDefinitionNode, message: str) -> None:
-            self.report_error(GraphQLError(message, node, extensions={"code": "BAD_REQUEST"}))
+            self.report_error(
+                GraphQLError(message, node, extensions={"code": ErrorCode.BAD_REQUEST})
+            )
 
     return DocumentLimits
 
@@ -251,4 +254,4 @@ def _charge(
     else:
         spent.cost, spent.aliases = cost, aliases
         return None
-    return GraphQLError(message, operation, extensions={"code": "BAD_REQUEST"})
+    return GraphQLError(message, operation, extensions={"code": ErrorCode.BAD_REQUEST})

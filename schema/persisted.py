@@ -15,9 +15,9 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from infra.errors import ErrorCode
 from schema.byte_lru import ByteBoundedLRU
 
-NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024
 
 
@@ -30,27 +30,29 @@ class PersistedQueries:
         """The document to run, and its digest when the request registers it (sent both);
         raises GraphQLError for a miss or a hash that does not match."""
         if not isinstance(extension, dict) or extension.get("version") != 1:
-            raise _error("Unsupported persisted query version", "BAD_REQUEST")
+            raise _error("Unsupported persisted query version", ErrorCode.BAD_REQUEST)
         digest = extension.get("sha256Hash")
         if not isinstance(digest, str) or len(digest) != 64:
-            raise _error("persistedQuery.sha256Hash must be a sha256 hex digest", "BAD_REQUEST")
+            raise _error(
+                "persistedQuery.sha256Hash must be a sha256 hex digest", ErrorCode.BAD_REQUEST
+            )
         digest = digest.lower()
         if query is None:
             known = self.documents.get(digest)
             if known is None:
-                raise _error("PersistedQueryNotFound", NOT_FOUND)
+                raise _error("PersistedQueryNotFound", ErrorCode.PERSISTED_QUERY_NOT_FOUND)
             return known, None
         try:
             encoded = query.encode()
         except UnicodeEncodeError:  # a lone surrogate: no text, so no hash, can match it
-            raise _error("provided sha does not match query", "BAD_REQUEST") from None
+            raise _error("provided sha does not match query", ErrorCode.BAD_REQUEST) from None
         if hashlib.sha256(encoded).hexdigest() != digest:
-            raise _error("provided sha does not match query", "BAD_REQUEST")
+            raise _error("provided sha does not match query", ErrorCode.BAD_REQUEST)
         return query, digest if len(encoded) <= self.max_query_bytes else None
 
     def remember(self, digest: str, query: str) -> None:
         self.documents.put(digest, query, sys.getsizeof(query) + sys.getsizeof(digest))
 
 
-def _error(message: str, code: str) -> GraphQLError:
+def _error(message: str, code: ErrorCode) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code})

@@ -28,6 +28,7 @@ from gateway.graphiql.assets import (
 )
 from gateway.graphiql.negotiation import accepts_gzip
 from gateway.responses import error_response
+from infra.errors import ErrorCode
 
 logger = logging.getLogger("taskloom")
 
@@ -107,10 +108,10 @@ class VendoredPage:
         try:
             site = await self._loaded()
         except AssetsMissing as missing:
-            return error_response("UNAVAILABLE", str(missing))
+            return error_response(ErrorCode.UNAVAILABLE, str(missing))
         asset = site.assets.get(name)
         if asset is None:
-            return error_response("NOT_FOUND", f"{self.name} has no file {name!r}")
+            return error_response(ErrorCode.NOT_FOUND, f"{self.name} has no file {name!r}")
         return _asset_response(asset, request)
 
     async def _loaded(self) -> _Site:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from infra.errors import DomainError
+from infra.errors import DomainError, ErrorCode
 from infra.metrics import GRAPHQL_ERRORS, GRAPHQL_OPERATIONS
 from schema.errors import shape_error
 
@@ -66,4 +66,4 @@ def error_code(error: GraphQLError) -> str:
     if isinstance(error.original_error, DomainError):
         return error.original_error.code
     code = (shape_error(error).extensions or {}).get("code")
-    return code if isinstance(code, str) else "INTERNAL"
+    return code if isinstance(code, str) else ErrorCode.INTERNAL

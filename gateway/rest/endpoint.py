@@ -21,7 +21,7 @@ from gateway.responses import JSONResponse, error_response
 from gateway.rest.documents import StoredOperation, load_operations
 from gateway.rest.inputs import MISSING, input_problems, variables_problems
 from gateway.rest.table import ROUTES, Body, RestRoute
-from infra.errors import DomainError
+from infra.errors import DomainError, ErrorCode
 from resolvers.context import Services
 from resolvers.downloads import PREFIX as DOWNLOAD_PREFIX
 from schema.build import TaskloomSchema
@@ -73,17 +73,17 @@ def _endpoint(
         try:
             body = await _body_variables(request, route)
         except BadBody as error:
-            return error_response("BAD_REQUEST", str(error))
+            return error_response(ErrorCode.BAD_REQUEST, str(error))
         # The path names the object; a body naming another must not redirect the call.
         clashes = {name: "is given by the path" for name in body if name in request.path_params}
         if clashes:
-            return error_response("VALIDATION_FAILED", "Validation failed", fields=clashes)
+            return error_response(ErrorCode.VALIDATION_FAILED, "Validation failed", fields=clashes)
         variables = {**body, **request.path_params}
         for name in route.query:
             variables[name] = request.query_params.get(name, MISSING)
         problems = _problems(route, operation, variables)
         if problems:
-            return error_response("VALIDATION_FAILED", "Validation failed", fields=problems)
+            return error_response(ErrorCode.VALIDATION_FAILED, "Validation failed", fields=problems)
         variables = {name: value for name, value in variables.items() if value is not MISSING}
         pages: list[Any] = []
         while True:
@@ -158,7 +158,7 @@ def _problems(
 
 def _error_answer(error: GraphQLError) -> Response:
     extensions = error.extensions or {}
-    code = str(extensions.get("code", "INTERNAL"))
+    code = ErrorCode.of(extensions.get("code"))
     headers = {}
     if "retryAfter" in extensions:
         headers["Retry-After"] = str(extensions["retryAfter"])

@@ -19,7 +19,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.responses import STATUS_BY_CODE
 from gateway.rest.documents import StoredOperation, load_operations
 from gateway.rest.json_schemas import (
     OperationShapes,
@@ -28,6 +27,7 @@ from gateway.rest.json_schemas import (
     input_schema,
 )
 from gateway.rest.table import ROUTES, Body, RestRoute
+from infra.errors import ErrorCode
 from resolvers.ids import MAX_ID_LENGTH
 from schema.build import TaskloomSchema
 
@@ -37,24 +37,32 @@ ID_IN_PATH: Schema = {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "maxLengt
 
 # Codes the resolvers of an operation raise beyond those every route of its kind can answer
 # (see `_error_codes`): read off resolvers/accounts.py, resolvers/steps.py and throttle.py.
-RESOLVER_ERRORS: dict[str, frozenset[str]] = {
-    "register": frozenset({"FORBIDDEN", "CONFLICT", "RATE_LIMITED"}),
-    "login": frozenset({"UNAUTHENTICATED", "RATE_LIMITED"}),
-    "updateMe": frozenset({"CONFLICT"}),
-    "changePassword": frozenset({"FORBIDDEN", "RATE_LIMITED"}),
-    "stepTask": frozenset({"CONFLICT"}),
+# What a REST answer's `error` may hold: every code but those only GraphQL's own answers carry.
+REST_CODES = [
+    code
+    for code in ErrorCode
+    if code not in (ErrorCode.NOT_ACCEPTABLE, ErrorCode.PERSISTED_QUERY_NOT_FOUND)
+]
+RESOLVER_ERRORS: dict[str, frozenset[ErrorCode]] = {
+    "register": frozenset({ErrorCode.FORBIDDEN, ErrorCode.CONFLICT, ErrorCode.RATE_LIMITED}),
+    "login": frozenset({ErrorCode.UNAUTHENTICATED, ErrorCode.RATE_LIMITED}),
+    "updateMe": frozenset({ErrorCode.CONFLICT}),
+    "changePassword": frozenset({ErrorCode.FORBIDDEN, ErrorCode.RATE_LIMITED}),
+    "stepTask": frozenset({ErrorCode.CONFLICT}),
 }
 ERROR_DESCRIPTIONS = {
-    "BAD_REQUEST": "Malformed JSON or multipart body",
-    "UNAUTHENTICATED": "No token, a bad, expired or revoked one, or a wrong sign-in",
-    "FORBIDDEN": "Not allowed: registration closed or by invite, or a wrong current password",
-    "NOT_FOUND": "No such object, or it belongs to someone else",
-    "CONFLICT": "The username or email is taken, or a step of the task is already running",
-    "PAYLOAD_TOO_LARGE": "The body is over the configured limit",
-    "UNSUPPORTED_MEDIA_TYPE": "A kind of file that cannot be read",
-    "VALIDATION_FAILED": "A field breaks its rule; `fields` names each one and why",
-    "RATE_LIMITED": "Too many attempts; `Retry-After` says when to try again",
-    "UNAVAILABLE": "A backend (database, index, file store) is down; nothing was lost",
+    ErrorCode.BAD_REQUEST: "Malformed JSON or multipart body",
+    ErrorCode.UNAUTHENTICATED: "No token, a bad, expired or revoked one, or a wrong sign-in",
+    ErrorCode.FORBIDDEN: (
+        "Not allowed: registration closed or by invite, or a wrong current password"
+    ),
+    ErrorCode.NOT_FOUND: "No such object, or it belongs to someone else",
+    ErrorCode.CONFLICT: "The username or email is taken, or a step of the task is already running",
+    ErrorCode.PAYLOAD_TOO_LARGE: "The body is over the configured limit",
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: "A kind of file that cannot be read",
+    ErrorCode.VALIDATION_FAILED: "A field breaks its rule; `fields` names each one and why",
+    ErrorCode.RATE_LIMITED: "Too many attempts; `Retry-After` says when to try again",
+    ErrorCode.UNAVAILABLE: "A backend (database, index, file store) is down; nothing was lost",
 }
 
 
@@ -85,7 +93,7 @@ def openapi_document(
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },
             "schemas": {"Error": _error_schema()},
-            "responses": {code: _error_response(code) for code in ERROR_DESCRIPTIONS},
+            "responses": {code.value: _error_response(code) for code in ERROR_DESCRIPTIONS},
         },
     }
 
@@ -117,8 +125,8 @@ def _path_item(route: RestRoute, operation: OperationShapes) -> Schema:
     item["responses"] = {
         str(route.status): _success(route, operation),
         **{
-            str(STATUS_BY_CODE[code]): {"$ref": f"#/components/responses/{code}"}
-            for code in sorted(_error_codes(route), key=STATUS_BY_CODE.__getitem__)
+            str(code.status): {"$ref": f"#/components/responses/{code}"}
+            for code in sorted(_error_codes(route), key=lambda code: code.status)
         },
     }
     return item
@@ -192,20 +200,20 @@ def _success(route: RestRoute, operation: OperationShapes) -> Schema:
     return {"description": "The answer", "content": {"application/json": {"schema": answer}}}
 
 
-def _error_codes(route: RestRoute) -> set[str]:
+def _error_codes(route: RestRoute) -> set[ErrorCode]:
     """What every route of this kind can answer, read off gateway/rest/endpoint.py, the body
     limit and the resolvers: a token first, then the body's shape, then the objects named."""
-    codes = {"UNAVAILABLE", *RESOLVER_ERRORS.get(route.operation, ())}
+    codes = {ErrorCode.UNAVAILABLE, *RESOLVER_ERRORS.get(route.operation, ())}
     if not route.public:
-        codes.add("UNAUTHENTICATED")
+        codes.add(ErrorCode.UNAUTHENTICATED)
     if route.body is not Body.NONE or route.file is not None:
-        codes |= {"BAD_REQUEST", "PAYLOAD_TOO_LARGE", "VALIDATION_FAILED"}
+        codes |= {ErrorCode.BAD_REQUEST, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.VALIDATION_FAILED}
     if route.file is not None:
-        codes.add("UNSUPPORTED_MEDIA_TYPE")
+        codes.add(ErrorCode.UNSUPPORTED_MEDIA_TYPE)
     if route.query:
-        codes.add("VALIDATION_FAILED")
+        codes.add(ErrorCode.VALIDATION_FAILED)
     if _path_names(route):
-        codes.add("NOT_FOUND")
+        codes.add(ErrorCode.NOT_FOUND)
     return codes
 
 
@@ -214,7 +222,7 @@ def _error_schema() -> Schema:
         "type": "object",
         "title": "Error",
         "properties": {
-            "error": {"type": "string", "enum": list(STATUS_BY_CODE)},
+            "error": {"type": "string", "enum": list(REST_CODES)},
             "message": {"type": "string"},
             "fields": {
                 "type": "object",
@@ -227,7 +235,7 @@ def _error_schema() -> Schema:
     }
 
 
-def _error_response(code: str) -> Schema:
+def _error_response(code: ErrorCode) -> Schema:
     response: Schema = {
         "description": ERROR_DESCRIPTIONS[code],
         "content": {
@@ -239,7 +247,7 @@ def _error_response(code: str) -> Schema:
             }
         },
     }
-    if code == "RATE_LIMITED":
+    if code == ErrorCode.RATE_LIMITED:
         response["headers"] = {
             "Retry-After": {
                 "description": "Seconds to wait",

@@ -53,6 +53,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from infra.blobs.storage import BlobStore, Incoming, check_digest
+from infra.dialects import is_postgres
 from infra.errors import Unavailable
 from models import KnowledgeDocument, TaskDocument
 
@@ -64,7 +65,7 @@ _BLOB_LOCKS = int.from_bytes(b"blob", "big", signed=True)
 
 async def lock_blob(connection: BaseDBAsyncClient, sha256: str) -> None:
     """Holds the digest's lock until the transaction on `connection` ends."""
-    if connection.capabilities.dialect != "postgres":
+    if not is_postgres(connection):
         return  # SQLite: the transaction began IMMEDIATE, with the database's write lock
     key = int.from_bytes(bytes.fromhex(check_digest(sha256)[:8]), "big", signed=True)
     await connection.execute_query("SELECT pg_advisory_xact_lock($1, $2)", [_BLOB_LOCKS, key])

@@ -72,6 +72,3 @@ class EventBus:
             return
         while not queue.empty():
             queue.get_nowait()
-
-    def subscriber_count(self, topic: str) -> int:
-        return len(self._subscribers.get(topic, ()))

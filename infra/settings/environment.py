@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from infra.data_folder import make_private
+from infra.dialects import url_is_postgres
 from infra.security.secret_strength import MIN_SECRET_BITS, estimated_bits
 from infra.settings.origins import invalid_origin
 from infra.settings.values import (
@@ -184,7 +185,7 @@ def normalise_database_url(url: str) -> str:
     if url.startswith("sqlite://") and url != "sqlite://:memory:":
         path = url[len("sqlite://") :]
         return f"sqlite://{Path(path).resolve()}"
-    if not url.startswith("postgres://"):
+    if not url_is_postgres(url):
         raise SettingsError("DATABASE_URL must start with sqlite:// or postgres(ql)://")
     return url
 

@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from retrieval.embedders.minilm_encoder import OnnxSentenceEncoder
+
 BUILDER_VERSION = 1
 HIDDEN = 384
 HEADS = 12
@@ -257,8 +259,6 @@ def agreement(
     candidate: Path, reference: Path, samples: Sequence[str] = AGREEMENT_SAMPLES
 ) -> float:
     """Lowest cosine between the sentence embeddings of two MiniLM graphs over `samples`."""
-    from retrieval.embedders.minilm import OnnxSentenceEncoder
-
     left = OnnxSentenceEncoder(candidate, tokenizer_path(), threads=0).encode(list(samples))
     right = OnnxSentenceEncoder(reference, tokenizer_path(), threads=0).encode(list(samples))
     return float(np.min(np.sum(left * right, axis=1)))

@@ -82,15 +82,6 @@ class VectorIndex:
             removed += 1
         return removed
 
-    def remove_document(self, document_id: int) -> int:
-        rows = np.flatnonzero(self._document_ids[: self._size] == document_id)
-        return self.remove([int(self._chunk_ids[row]) for row in rows])
-
-    def similarities(self, chunk_ids: Sequence[int], query: FloatMatrix) -> list[float]:
-        """Cosines of given chunks with the query (chunks must be present)."""
-        rows = [self._row_of[chunk_id] for chunk_id in chunk_ids]
-        return [float(x) for x in self._vectors[rows] @ query]
-
     def search(
         self, query: FloatMatrix, k: int, document_ids: Sequence[int] | None = None
     ) -> list[tuple[int, float]]:

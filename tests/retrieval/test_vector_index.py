@@ -36,7 +36,7 @@ def test_removal_keeps_the_other_rows_findable() -> None:
     vectors = l2_normalise(rng.normal(size=(50, 8)).astype(np.float32))
     index = VectorIndex(8)
     index.upsert(list(range(50)), [i % 5 for i in range(50)], vectors)
-    assert index.remove_document(2) == 10
+    assert index.remove([chunk for chunk in range(50) if chunk % 5 == 2]) == 10
     assert index.remove([0, 1, 999]) == 2
     assert len(index) == 38
     for chunk in (3, 4, 49):
