@@ -18,9 +18,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
-from jsonschema.validators import validator_for  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.validators import validator_for
 
 from agent.types import JSONDict
 
@@ -202,19 +202,27 @@ def _listed(value: object) -> list[object]:
     return list(value) if isinstance(value, list) else [value]
 
 
+def _untyped(value: object) -> Any:
+    """A part of the error that the keyword in question guarantees the shape of (the stubs type
+    it as possibly unset, which a raised error never leaves it)."""
+    return value
+
+
 def _missing_problem(error: ValidationError, where: str) -> str:
-    missing = [name for name in error.validator_value if name not in error.instance]
+    required, instance = _untyped(error.validator_value), _untyped(error.instance)
+    missing = [name for name in required if name not in instance]
     return f"{where} is missing {_names(missing)}"
 
 
 def _unknown_problem(error: ValidationError, where: str) -> str:
     if error.validator_value is not False:
         return f"{where} has properties the schema does not allow"
-    properties: JSONDict = error.schema.get("properties", {})
-    patterns = [re.compile(pattern) for pattern in error.schema.get("patternProperties", {})]
+    schema, instance = _untyped(error.schema), _untyped(error.instance)
+    properties: JSONDict = schema.get("properties", {})
+    patterns = [re.compile(pattern) for pattern in schema.get("patternProperties", {})]
     unknown = sorted(
         str(key)
-        for key in error.instance
+        for key in instance
         if key not in properties and not any(pattern.search(key) for pattern in patterns)
     )
     expected = ", ".join(repr(name) for name in properties) or "none"
@@ -234,7 +242,7 @@ def _choice_problem(error: ValidationError, where: str) -> str:
 
 
 def _enum_problem(error: ValidationError, where: str) -> str:
-    allowed = ", ".join(_preview(option) for option in error.validator_value)
+    allowed = ", ".join(_preview(option) for option in _untyped(error.validator_value))
     return f"{where} must be one of {allowed}"
 
 
