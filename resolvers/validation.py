@@ -65,6 +65,24 @@ def check_text(field: str, value: str) -> str:
     return checked
 
 
+def bounded_text(maximum: int, *, empty: bool = False) -> Callable[[str], str]:
+    """The rule for a piece of prose (a message, a title, a description): trimmed, at most
+    `maximum` characters, `text`'s controls refused; an invisible one is empty, which only
+    fields that may be empty accept."""
+
+    def rule(value: str) -> str:
+        cleaned = value.strip()
+        if is_blank(cleaned):
+            if not empty:
+                raise ValueError("must not be empty")
+            return ""
+        if len(cleaned) > maximum:
+            raise ValueError(f"must be at most {maximum} characters")
+        return text(cleaned)
+
+    return rule
+
+
 def username(value: str) -> str:
     if not USERNAME_PATTERN.fullmatch(value):
         raise ValueError("must be 3 to 50 characters of letters, digits, '.', '_' or '-'")

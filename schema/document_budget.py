@@ -41,7 +41,7 @@ class _Outline:
 
 
 @dataclass(frozen=True, slots=True)
-class Budget:
+class Measurement:
     """A document's selections, fragments expanded (counted until over the limit), and why it
     is refused before validation, if it is."""
 
@@ -51,7 +51,7 @@ class Budget:
 
 def measure_document(
     document: DocumentNode, max_selections: int, max_pairs: int = MAX_FIELD_PAIRS
-) -> Budget:
+) -> Measurement:
     fragments: dict[str, FragmentDefinitionNode] = {}
     operations: list[OperationDefinitionNode] = []
     for definition in document.definitions:
@@ -62,7 +62,7 @@ def measure_document(
     outlines = {name: _outline(fragment) for name, fragment in fragments.items()}
     sizes, cycle = _expanded_sizes(outlines, cap=max_selections + 1)
     if cycle is not None:
-        return Budget(0, _refusal(f"Cannot spread fragment '{cycle}' within itself."))
+        return Measurement(0, _refusal(f"Cannot spread fragment '{cycle}' within itself."))
     roots: list[tuple[ExecutableDefinitionNode, _Outline]] = [
         (operation, _outline(operation)) for operation in operations
     ]
@@ -77,7 +77,7 @@ def measure_document(
                 f"The document has more than {max_selections} selections once its fragments "
                 "are expanded; ask for less in one request"
             )
-            return Budget(total, _refusal(message))
+            return Measurement(total, _refusal(message))
     worst = _worst_repeated_field([root for root, _ in roots], fragments)
     if worst.pairs > max_pairs:
         message = (
@@ -85,8 +85,8 @@ def measure_document(
             f"response ({worst.pairs} same-place pairs to compare, at most {max_pairs}); "
             "ask for each field once"
         )
-        return Budget(total, _refusal(message))
-    return Budget(total)
+        return Measurement(total, _refusal(message))
+    return Measurement(total)
 
 
 def _refusal(message: str) -> GraphQLError:

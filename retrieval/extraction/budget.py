@@ -13,7 +13,7 @@ MAX_ZIP_MEMBERS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
-class Budget:
+class ExtractionBudget:
     max_chars: int = 20_000_000
     max_unzipped_bytes: int = MAX_UNZIPPED_BYTES
     max_zip_members: int = MAX_ZIP_MEMBERS

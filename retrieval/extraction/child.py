@@ -2,8 +2,8 @@
 
     python -m retrieval.extraction.child TARGET PATH CONTENT_TYPE LIMITS_JSON OUT_DIR
 
-TARGET is `module:function`, called as function(Path(PATH), CONTENT_TYPE, Budget) -> str.
-LIMITS_JSON holds memory_bytes, cpu_seconds and the Budget's fields. The text goes to
+TARGET is `module:function`, called as function(Path(PATH), CONTENT_TYPE, ExtractionBudget) -> str.
+LIMITS_JSON holds memory_bytes, cpu_seconds and the ExtractionBudget's fields. The text goes to
 OUT_DIR/text (UTF-8) and the outcome to OUT_DIR/answer.json: {"chars": n} or {"error", "message"}.
 A file, not stdout, so that the parent never holds the text as JSON too.
 """
@@ -37,10 +37,10 @@ def _failed(message: str) -> dict[str, object]:
 def _parse(
     target: str, path: Path, content_type: str, limits: dict[str, int], out_dir: Path
 ) -> dict[str, object]:
-    from retrieval.extraction.budget import Budget
+    from retrieval.extraction.budget import ExtractionBudget
     from retrieval.extraction.errors import ExtractionError
 
-    budget = Budget(
+    budget = ExtractionBudget(
         max_chars=limits["max_chars"],
         max_unzipped_bytes=limits["max_unzipped_bytes"],
         max_zip_members=limits["max_zip_members"],

@@ -9,36 +9,36 @@ from collections.abc import Callable
 from pathlib import Path
 
 from retrieval.extraction import sniff
-from retrieval.extraction.budget import Budget, TextSink
+from retrieval.extraction.budget import ExtractionBudget, TextSink
 from retrieval.extraction.errors import ExtractionFailed, UnsupportedContent
 
 
-def read_text_file(path: Path, budget: Budget | None = None) -> str:
+def read_text_file(path: Path, budget: ExtractionBudget | None = None) -> str:
     text = sniff.decode_text(path.read_bytes())
     if text is None:
         raise ExtractionFailed("the file holds binary data, not text")
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-def html_file_to_text(path: Path, budget: Budget) -> str:
+def html_file_to_text(path: Path, budget: ExtractionBudget) -> str:
     from retrieval.extraction.html_text import html_to_text
 
     return html_to_text(read_text_file(path), budget.max_chars)
 
 
-def csv_file_to_text(path: Path, budget: Budget) -> str:
+def csv_file_to_text(path: Path, budget: ExtractionBudget) -> str:
     from retrieval.extraction.structured import csv_to_text
 
     return csv_to_text(read_text_file(path), budget.max_chars)
 
 
-def json_file_to_text(path: Path, budget: Budget) -> str:
+def json_file_to_text(path: Path, budget: ExtractionBudget) -> str:
     from retrieval.extraction.structured import json_to_text
 
     return json_to_text(read_text_file(path), budget.max_chars)
 
 
-def pdf_to_text(path: Path, budget: Budget) -> str:
+def pdf_to_text(path: Path, budget: ExtractionBudget) -> str:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -56,7 +56,7 @@ def pdf_to_text(path: Path, budget: Budget) -> str:
     return sink.text("\n\n")
 
 
-def docx_to_text(path: Path, budget: Budget) -> str:
+def docx_to_text(path: Path, budget: ExtractionBudget) -> str:
     """python-docx reads the package only once every member is inflated under the budget."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -83,7 +83,7 @@ def docx_to_text(path: Path, budget: Budget) -> str:
     return sink.text("\n\n")
 
 
-READERS: dict[str, Callable[[Path, Budget], str]] = {
+READERS: dict[str, Callable[[Path, ExtractionBudget], str]] = {
     sniff.PLAIN: read_text_file,
     sniff.MARKDOWN: read_text_file,
     sniff.HTML: html_file_to_text,
@@ -94,7 +94,7 @@ READERS: dict[str, Callable[[Path, Budget], str]] = {
 }
 
 
-def extract_in_process(path: Path, content_type: str, budget: Budget) -> str:
+def extract_in_process(path: Path, content_type: str, budget: ExtractionBudget) -> str:
     """Parses in the calling process: the target the sandbox's child runs."""
     reader = READERS.get(content_type)
     if reader is None:

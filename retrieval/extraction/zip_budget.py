@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from retrieval.extraction.budget import Budget
+from retrieval.extraction.budget import ExtractionBudget
 from retrieval.extraction.errors import ExtractionFailed
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, ..., name length, extra length
@@ -118,7 +118,7 @@ def _write_copy(
     return copy
 
 
-def inflate_verified(path: Path, budget: Budget) -> io.BytesIO:
+def inflate_verified(path: Path, budget: ExtractionBudget) -> io.BytesIO:
     """An uncompressed copy of the archive at `path`, built under `budget`; ExtractionFailed if
     the archive is not a zip, breaks the budget or lies about its members."""
     try:

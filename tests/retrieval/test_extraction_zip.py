@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.extraction import ExtractionFailed, ExtractionLimits, extract_text
-from retrieval.extraction.budget import Budget
+from retrieval.extraction.budget import ExtractionBudget
 from retrieval.extraction.sniff import DOCX
 from retrieval.extraction.zip_budget import inflate_verified
 from tests.retrieval.documents import (
@@ -23,7 +23,7 @@ def test_the_verified_copy_holds_every_member_uncompressed(tmp_path: Path) -> No
     path = write_docx(tmp_path / "letter.docx", ["Dear reader,"], [["a", "b"]])
     with zipfile.ZipFile(path) as original:
         expected = {item.filename: original.read(item) for item in original.infolist()}
-    with zipfile.ZipFile(inflate_verified(path, Budget())) as copy:
+    with zipfile.ZipFile(inflate_verified(path, ExtractionBudget())) as copy:
         assert {item.filename: copy.read(item) for item in copy.infolist()} == expected
         assert {item.compress_type for item in copy.infolist()} == {zipfile.ZIP_STORED}
 
@@ -31,13 +31,13 @@ def test_the_verified_copy_holds_every_member_uncompressed(tmp_path: Path) -> No
 def test_a_member_larger_than_declared_is_refused_before_it_is_inflated(tmp_path: Path) -> None:
     bomb = write_lying_zip_bomb_docx(tmp_path / "bomb.docx", 8 * 1024 * 1024, 4096)
     with pytest.raises(ExtractionFailed, match="inflates past the size its header declares"):
-        inflate_verified(bomb, Budget())
+        inflate_verified(bomb, ExtractionBudget())
 
 
 def test_real_bytes_count_against_the_budget(tmp_path: Path) -> None:
     bomb = write_lying_zip_bomb_docx(tmp_path / "bomb.docx", 8 * 1024 * 1024, 4096)
     with pytest.raises(ExtractionFailed, match="zip bomb"):
-        inflate_verified(bomb, Budget(max_unzipped_bytes=2048))
+        inflate_verified(bomb, ExtractionBudget(max_unzipped_bytes=2048))
 
 
 @pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA], ids=["bzip2", "lzma"])
