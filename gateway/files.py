@@ -10,17 +10,13 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 
 from gateway.responses import error_response
 from infra.errors import NotFound, Unavailable
-from models import TaskDocument
 from resolvers.context import Services
-from resolvers.downloads import read_download_token
+from resolvers.downloads import downloaded_document
 
 
 async def serve_download(services: Services, token: str) -> Response:
     try:
-        kind, pk = read_download_token(services.settings.jwt_secret, token)
-        document = await TaskDocument.get_or_none(id=pk) if kind == "TaskDocument" else None
-        if document is None:
-            raise NotFound("This file no longer exists")
+        document = await downloaded_document(services.settings.jwt_secret, token)
         content = await services.blobs.content(document.sha256)
     except (NotFound, Unavailable) as error:
         return error_response(error.code, error.message)

@@ -14,10 +14,9 @@ from gateway.ingest_progress import shown
 from gateway.services import build_services, running
 from infra.errors import DomainError, NotFound
 from infra.settings.values import Settings
-from models import IngestionJob, KnowledgeDocument, User
 from models.config import database
 from resolvers import knowledge
-from resolvers.context import RequestContext
+from resolvers.ingest import context_for_username, files_progress, jobs_left
 
 
 class LocalFile:
@@ -56,10 +55,7 @@ async def ingest(
     of files that failed or were refused."""
     services = build_services(settings)
     async with database(settings.database_url):
-        user = await User.get_or_none(username_key=username.lower())
-        if user is None:
-            raise NotFound(f"no user named {username}")
-        context = RequestContext(services=services, _viewer=user)
+        context = await context_for_username(services, username)
         queued: list[int] = []
         refused = 0
         for path in files_under(paths):
@@ -84,14 +80,14 @@ async def ingest(
 
 
 async def _follow(document_ids: list[int], out: TextIO) -> int:
-    documents = await KnowledgeDocument.filter(id__in=document_ids)
-    with shown(documents, out) as progress:
+    files = await files_progress(document_ids)
+    with shown(files, out) as progress:
         while True:
-            progress.update(documents)
+            progress.update(files)
             if progress.done:
                 return progress.failed
             await asyncio.sleep(0.2)
-            documents = await KnowledgeDocument.filter(id__in=document_ids)
+            files = await files_progress(document_ids)
 
 
 async def work(settings: Settings, *, until_idle: bool, concurrency: int) -> None:
@@ -100,5 +96,5 @@ async def work(settings: Settings, *, until_idle: bool, concurrency: int) -> Non
     async with database(settings.database_url), running(services, workers=concurrency):
         while True:
             await asyncio.sleep(0.2)
-            if until_idle and not await IngestionJob.exists():
+            if until_idle and not await jobs_left():
                 return

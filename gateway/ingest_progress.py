@@ -13,17 +13,15 @@ from typing import TextIO
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from models import IngestionStatus, KnowledgeDocument
-
-DONE = (IngestionStatus.READY, IngestionStatus.FAILED)
+from resolvers.ingest import FileProgress
 
 
 class IngestProgress:
-    def __init__(self, documents: Sequence[KnowledgeDocument], out: TextIO) -> None:
+    def __init__(self, documents: Sequence[FileProgress], out: TextIO) -> None:
         self.out = out
         self.count = len(documents)
         self.total_bytes = sum(document.size for document in documents)
-        self.finished: dict[int, KnowledgeDocument] = {}
+        self.finished: dict[int, FileProgress] = {}
         self.started = time.monotonic()
         self.bar = tqdm(
             total=self.total_bytes,
@@ -41,11 +39,11 @@ class IngestProgress:
 
     @property
     def failed(self) -> int:
-        return sum(d.status is IngestionStatus.FAILED for d in self.finished.values())
+        return sum(d.failed for d in self.finished.values())
 
-    def update(self, documents: Sequence[KnowledgeDocument]) -> None:
+    def update(self, documents: Sequence[FileProgress]) -> None:
         for document in documents:
-            if document.status in DONE and document.id not in self.finished:
+            if document.finished and document.id not in self.finished:
                 self.finished[document.id] = document
                 self.bar.write(_line(document, len(self.finished), self.count), file=self.out)
         ingested = sum(d.size if d.id in self.finished else d.size * d.progress for d in documents)
@@ -63,14 +61,14 @@ class IngestProgress:
         )
 
 
-def _line(document: KnowledgeDocument, position: int, count: int) -> str:
-    if document.status is IngestionStatus.FAILED:
+def _line(document: FileProgress, position: int, count: int) -> str:
+    if document.failed:
         return f"[{position}/{count}] failed {document.description}: {document.error}"
     return f"[{position}/{count}] ready  {document.description} ({document.chunk_count} chunks)"
 
 
 @contextlib.contextmanager
-def shown(documents: Sequence[KnowledgeDocument], out: TextIO) -> Iterator[IngestProgress]:
+def shown(documents: Sequence[FileProgress], out: TextIO) -> Iterator[IngestProgress]:
     """The progress display; log records pass above the bar instead of through it."""
     progress = IngestProgress(documents, out)
     try:

@@ -14,13 +14,15 @@ from infra.errors import Unavailable
 from infra.events.bus import EventBus
 from infra.events.postgres_relay import PostgresRelay
 from infra.events.sqlite_watch import SQLiteWatcher
+from infra.jobs.ingestion_queue import requeue_everything
+from infra.jobs.runner import JobRunner, RunnerOptions
 from infra.security.passwords import DummyHash
 from infra.settings.values import Settings
 from resolvers.context import AgentEngine, Services
 from retrieval.embedders import Embedder, make_embedder
 from retrieval.extraction import set_extraction_children
 from retrieval.fusion import FusionMethod
-from retrieval.ingestion import IngestionWorker, WorkerOptions, requeue_everything
+from retrieval.ingestion import IngestionOptions, IngestionPipeline
 from retrieval.retriever import Retriever
 from retrieval.stores.base import ChunkStore, StoreUnavailable
 
@@ -82,7 +84,7 @@ def build_services(
     embedder: Embedder | None = None,
     store: ChunkStore | None = None,
     provider: Provider | None = None,
-    worker_options: WorkerOptions | None = None,
+    ingestion_options: IngestionOptions | None = None,
 ) -> Services:
     events = EventBus()
     blobs = build_blob_store(settings)
@@ -102,11 +104,14 @@ def build_services(
         max_retries=agent_settings.model_retries,
     )
     retriever.on_emptied = _requeue_after_model_change
-    options = worker_options or WorkerOptions(
+    options = ingestion_options or IngestionOptions(
         max_attempts=settings.retrieval.max_attempts,
-        lease_seconds=settings.retrieval.lease_seconds,
         first_backoff_seconds=settings.retrieval.first_backoff_seconds,
         text_dir=settings.data_dir / "extracted",
+    )
+    ingestion = IngestionPipeline(blobs, retriever, events, options)
+    jobs = JobRunner(
+        ingestion.take_turn, RunnerOptions(lease_seconds=settings.retrieval.lease_seconds)
     )
     return Services(
         settings=settings,
@@ -114,7 +119,8 @@ def build_services(
         blobs=blobs,
         events=events,
         retriever=retriever,
-        ingestion=IngestionWorker(blobs, retriever, events, options),
+        ingestion=ingestion,
+        jobs=jobs,
         agent=AgentEngine(provider=provider, tools=default_tools()),
     )
 
@@ -144,11 +150,11 @@ async def running(services: Services, *, workers: int | None = None) -> AsyncIte
         watcher = SQLiteWatcher(services.events)
         watcher.start()
     count = services.settings.retrieval.ingestion_workers if workers is None else workers
-    services.ingestion.start(count)
+    services.jobs.start(count)
     try:
         yield services
     finally:
-        await services.ingestion.stop()
+        await services.jobs.stop()
         if relay is not None:
             await relay.stop()
         if watcher is not None:

@@ -9,13 +9,14 @@ from agent import Provider, ToolRegistry
 from infra.blobs.storage import BlobStore
 from infra.errors import Unauthenticated
 from infra.events.bus import EventBus
+from infra.jobs.runner import JobRunner
 from infra.security.passwords import DummyHash
 from infra.security.tokens import InvalidToken, read_token
 from infra.settings.values import Settings
 from models import User
 from resolvers.loaders import Loaders
 from resolvers.viewer_lookup import user_by_id
-from retrieval.ingestion import IngestionWorker
+from retrieval.ingestion import IngestionPipeline
 from retrieval.retriever import Retriever
 
 
@@ -35,7 +36,8 @@ class Services:
     blobs: BlobStore
     events: EventBus
     retriever: Retriever
-    ingestion: IngestionWorker
+    ingestion: IngestionPipeline
+    jobs: JobRunner
     agent: AgentEngine
 
 
@@ -49,6 +51,12 @@ class RequestContext:
     # Set by the WebSocket transport from the `connection_init` payload.
     connection_params: dict[str, Any] | None = None
     _viewer: User | None = None
+
+    @classmethod
+    def for_user(cls, services: Services, user: User) -> RequestContext:
+        """A context that acts as `user` without a token: for the command line, whose
+        operator names the user."""
+        return cls(services=services, _viewer=user)
 
     @property
     def settings(self) -> Settings:

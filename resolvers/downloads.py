@@ -13,6 +13,7 @@ import hmac
 import time
 
 from infra.errors import NotFound
+from models import TaskDocument
 
 LINK_TTL_SECONDS = 3600
 PREFIX = "/files/"
@@ -45,3 +46,13 @@ def read_download_token(secret: str, token: str) -> tuple[str, int]:
     if not valid or int(expires) < time.time():
         raise NotFound("This link is invalid or has expired")
     return kind, int(pk)
+
+
+async def downloaded_document(secret: str, token: str) -> TaskDocument:
+    """The file a download link names; NOT_FOUND when the link is invalid or expired, or the
+    file has gone since. The link is its own authority: no viewer is asked for."""
+    kind, pk = read_download_token(secret, token)
+    document = await TaskDocument.get_or_none(id=pk) if kind == "TaskDocument" else None
+    if document is None:
+        raise NotFound("This file no longer exists")
+    return document

@@ -8,10 +8,12 @@ from typing import Any
 
 from infra.blobs.blob_lifetime import naming_blob, release_blob
 from infra.errors import NotFound, Unavailable, ValidationFailed
+from infra.jobs import ingestion_queue
 from models import Chunk, KnowledgeDocument, User
 from resolvers import validation
 from resolvers.context import RequestContext
 from resolvers.ids import decode_id, pk_of
+from resolvers.pages import Page, newest_first, page_request
 from resolvers.uploads import receive_file
 from resolvers.validation import is_blank
 from retrieval import ingestion
@@ -70,8 +72,8 @@ async def upload_document(
             size=received.size,
             sha256=received.sha256,
         )
-        await ingestion.enqueue(document)
-    services.ingestion.wake()
+        await ingestion_queue.enqueue(document)
+    services.jobs.wake()
     return document
 
 
@@ -83,6 +85,27 @@ async def owned_document(context: RequestContext, global_id: str) -> KnowledgeDo
     if document is None:
         raise NotFound("No document with this id")
     return document
+
+
+async def viewer_document(context: RequestContext, pk: int) -> KnowledgeDocument | None:
+    """The viewer's document `pk` through the request's loader; None when it is not theirs."""
+    document = await context.loaders.document_by_id.load(pk)
+    viewer = await context.viewer()
+    return document if document is not None and document.owner_id == viewer.id else None
+
+
+async def current_document(document: KnowledgeDocument) -> KnowledgeDocument | None:
+    """The document as it is now, read afresh; None once it has been deleted."""
+    return await KnowledgeDocument.get_or_none(id=document.id)
+
+
+async def documents_page(
+    context: RequestContext, *, first: int | None, after: str | None, count: bool
+) -> Page[KnowledgeDocument]:
+    """A page of the viewer's documents, newest first; counted only when `count`."""
+    user = await context.viewer()
+    request = page_request(first, after, context.settings.limits.max_first)
+    return await newest_first(KnowledgeDocument.filter(owner_id=user.id), request, count=count)
 
 
 async def list_documents(context: RequestContext) -> list[KnowledgeDocument]:
@@ -105,13 +128,17 @@ async def delete_document(context: RequestContext, global_id: str) -> None:
 
 
 async def owned_chunk(context: RequestContext, global_id: str) -> Chunk:
-    user = await context.viewer()
-    chunk = await Chunk.get_or_none(
-        id=pk_of(global_id, "Chunk"), document__owner_id=user.id
-    ).prefetch_related("document")
+    await context.viewer()  # an anonymous caller is refused before the id is looked at
+    chunk = await viewer_chunk(context, pk_of(global_id, "Chunk"))
     if chunk is None:
         raise NotFound("No chunk with this id")
     return chunk
+
+
+async def viewer_chunk(context: RequestContext, pk: int) -> Chunk | None:
+    """The chunk `pk` of one of the viewer's documents, its document prefetched; or None."""
+    user = await context.viewer()
+    return await Chunk.get_or_none(id=pk, document__owner_id=user.id).prefetch_related("document")
 
 
 async def document_chunks(document: KnowledgeDocument) -> list[Chunk]:

@@ -64,6 +64,17 @@ def past_step(step: Step) -> PastStep:
     )
 
 
+async def viewer_step(context: RequestContext, pk: int) -> Step | None:
+    """The step `pk` of one of the viewer's tasks, or None."""
+    viewer = await context.viewer()
+    return await Step.get_or_none(id=pk, task__owner_id=viewer.id)
+
+
+async def steps_after(task: Task, index: int) -> list[Step]:
+    """The task's steps after position `index`, in order (a subscription's new ones)."""
+    return await Step.filter(task_id=task.id, index__gt=index).order_by("index")
+
+
 async def step_task(context: RequestContext, task_id: str, message: str | None) -> Step:
     user = await context.viewer()
     owned = Task.filter(id=pk_of(task_id, "Task"), owner_id=user.id)

@@ -15,6 +15,7 @@ from models import Task, TaskDocument
 from resolvers import validation
 from resolvers.context import RequestContext
 from resolvers.ids import pk_of
+from resolvers.pages import Page, newest_first, page_request
 from resolvers.uploads import free_filename, receive_file
 from resolvers.validation import is_blank
 from retrieval.extraction import ExtractionError, extract_text_async
@@ -59,6 +60,29 @@ async def owned_task(context: RequestContext, global_id: str) -> Task:
     return task
 
 
+async def viewer_task(context: RequestContext, pk: int) -> Task | None:
+    """The viewer's task `pk` through the request's loader; None when it is not theirs."""
+    task = await context.loaders.task_by_id.load(pk)
+    viewer = await context.viewer()
+    return task if task is not None and task.owner_id == viewer.id else None
+
+
+async def tasks_page(
+    context: RequestContext,
+    *,
+    first: int | None,
+    after: str | None,
+    count: bool,
+    completed: bool | None = None,
+    text: str | None = None,
+) -> Page[Task]:
+    """A page of the viewer's tasks, newest first; counted only when `count`."""
+    user = await context.viewer()
+    query = await tasks_query(user.id, completed=completed, text=text)
+    request = page_request(first, after, context.settings.limits.max_first)
+    return await newest_first(query, request, count=count)
+
+
 async def tasks_query(
     user_id: int, *, completed: bool | None = None, text: str | None = None
 ) -> QuerySet[Task]:
@@ -99,6 +123,12 @@ async def task_document(context: RequestContext, task_id: str, document_id: str)
     if document is None:
         raise NotFound("No document with this id in this task")
     return document
+
+
+async def viewer_task_document(context: RequestContext, pk: int) -> TaskDocument | None:
+    """The workspace file `pk` of one of the viewer's tasks, or None."""
+    viewer = await context.viewer()
+    return await TaskDocument.get_or_none(id=pk, task__owner_id=viewer.id)
 
 
 async def upload_task_document(context: RequestContext, task_id: str, upload: Any) -> TaskDocument:

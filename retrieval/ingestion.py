@@ -1,5 +1,6 @@
-"""The ingestion worker: claims jobs from the durable queue (infra/jobs/ingestion_queue.py) and
-drives each document through extract -> chunk -> embed -> index, one batch of chunks per claim.
+"""The ingestion pipeline: one turn of a queued document's way through extract -> chunk ->
+embed -> index, one batch of chunks per turn. The job runner (infra/jobs/runner.py) claims the
+jobs and calls `IngestionPipeline.take_turn` for each claim.
 
 The first claim extracts the document's text into a file of its own (retrieval/text_file.py);
 each claim then cuts the next batch of chunks from a window of that file, stores the chunk rows
@@ -19,9 +20,8 @@ import asyncio
 import contextlib
 import enum
 import logging
-import uuid
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tortoise.transactions import in_transaction
@@ -31,7 +31,6 @@ from infra.blobs.storage import BlobMissing, BlobStore
 from infra.errors import Unavailable
 from infra.events.bus import EventBus
 from infra.jobs import ingestion_queue
-from infra.jobs.ingestion_queue import enqueue, requeue_everything
 from models import Chunk, IngestionJob, IngestionStatus, KnowledgeDocument
 from retrieval.embedders import EmbeddingFailed
 from retrieval.extraction import ExtractionError, extract_text_async
@@ -39,8 +38,6 @@ from retrieval.indexing import PreparedChunk, embedding_input
 from retrieval.retriever import ChunkToIndex, Retriever
 from retrieval.stores.base import StoreUnavailable
 from retrieval.text_file import Cursor, TextWindow, read_window, write_text
-
-__all__ = ["IngestionWorker", "WorkerOptions", "document_topic", "enqueue", "requeue_everything"]
 
 logger = logging.getLogger("taskloom.ingestion")
 
@@ -100,71 +97,36 @@ def document_topic(document_id: int) -> str:
     return f"document:{document_id}"
 
 
-@dataclass
-class WorkerOptions:
+@dataclass(frozen=True)
+class IngestionOptions:
     max_attempts: int = 8
-    lease_seconds: float = 60.0
-    idle_poll_seconds: float = 2.0
     first_backoff_seconds: float = 1.0
     batch_chunks: int = 128  # chunks per claim: how long others wait for their turn
     window_bytes: int = 512 * 1024  # the text read per batch, at most
     text_dir: Path = field(default_factory=lambda: Path("var") / "extracted")
 
 
-class IngestionWorker:
+class IngestionPipeline:
     def __init__(
         self,
         blobs: BlobStore,
         retriever: Retriever,
         events: EventBus,
-        options: WorkerOptions | None = None,
+        options: IngestionOptions | None = None,
     ) -> None:
         self.blobs = blobs
         self.retriever = retriever
         self.events = events
-        self.options = options or WorkerOptions()
-        self.worker_id = uuid.uuid4().hex
-        self._wake = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self.options = options or IngestionOptions()
 
-    def start(self, concurrency: int = 1) -> None:
-        for _ in range(concurrency):
-            self._tasks.append(asyncio.create_task(self._loop(), name="ingestion-worker"))
-
-    async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
-
-    def wake(self) -> None:
-        """A job was queued: look now rather than at the next poll."""
-        self._wake.set()
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                job = await ingestion_queue.claim(self.worker_id, self.options.lease_seconds)
-            except Exception as error:  # the database is down: try again at the next poll
-                logger.warning("cannot claim ingestion jobs: %r", error)
-                job = None
-            if job is not None:
-                await self.run(job)
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.options.idle_poll_seconds)
-
-    async def run(self, job: IngestionJob) -> None:
-        """One turn of a claimed job: extraction if it is new, then one batch of chunks."""
+    async def take_turn(self, job: IngestionJob) -> None:
+        """One turn of a claimed job: extraction if it is new, then one batch of chunks; the
+        job then goes round the queue again, waits to retry, or is done."""
         document = await KnowledgeDocument.get_or_none(id=job.document_id)
         if document is None:  # deleted meanwhile
             await job.delete()
             self._text_path(job).unlink(missing_ok=True)
             return
-        heartbeat = asyncio.create_task(self._renew_lease(job))
         try:
             turn = await self._turn(document, job)
         except (ExtractionError, BlobMissing) as error:
@@ -184,25 +146,16 @@ class IngestionWorker:
                 await self._finish(document, job)
             elif turn is Turn.MORE:
                 await ingestion_queue.go_round(job)
-        finally:
-            heartbeat.cancel()
         # Deleted under us (the delete removed the text, and this turn may have written it back,
         # whichever way the turn ended): the text must not outlive its document.
         if not await KnowledgeDocument.exists(id=document.id):
             self._text_path(job).unlink(missing_ok=True)
 
-    async def _renew_lease(self, job: IngestionJob) -> None:
-        while True:
-            await asyncio.sleep(self.options.lease_seconds / 3)
-            await IngestionJob.filter(id=job.id, lease_owner=self.worker_id).update(
-                lease_until=datetime.now(UTC) + timedelta(seconds=self.options.lease_seconds)
-            )
-
     def _text_path(self, job: IngestionJob) -> Path:
         return self.text_path(job.document_id)
 
     def text_path(self, document_id: int) -> Path:
-        """Where this worker keeps a document's extracted text while it ingests it."""
+        """Where the pipeline keeps a document's extracted text while it ingests it."""
         return self.options.text_dir / f"{document_id}.txt"
 
     async def _turn(self, document: KnowledgeDocument, job: IngestionJob) -> Turn:

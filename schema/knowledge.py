@@ -13,17 +13,18 @@ import models
 from infra.errors import NotFound
 from resolvers import knowledge
 from resolvers.ids import encode_id
+from resolvers.pages import page_request
 from retrieval.ingestion import document_topic
 from retrieval.stores.base import SearchMode as StoreSearchMode
 from schema.info import Info
+from schema.lookahead import selects
 from schema.node import Node
 from schema.pagination import (
     AFTER_DESCRIPTION,
     FIRST_DESCRIPTION,
     Connection,
     connection,
-    newest_first,
-    page_request,
+    page_connection,
 )
 
 # The values are described here as a whole: they belong to `models.IngestionStatus`.
@@ -177,9 +178,10 @@ async def your_documents(
     first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
     after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
 ) -> Connection[Document]:
-    user = await info.context.viewer()
-    query = models.KnowledgeDocument.filter(owner_id=user.id)
-    return await newest_first(info, query, first, after, Document.of)
+    page = await knowledge.documents_page(
+        info.context, first=first, after=after, count=selects(info, "totalCount")
+    )
+    return page_connection(info, page, Document.of)
 
 
 @strawberry.type
@@ -308,7 +310,7 @@ class KnowledgeSubscription:
             last: Document | None = None
             while True:
                 await info.context.next_event()
-                fresh = await models.KnowledgeDocument.get_or_none(id=document.id)
+                fresh = await knowledge.current_document(document)
                 if fresh is None:
                     raise NotFound("The document was deleted")
                 if (shaped := Document.of(fresh)) != last:

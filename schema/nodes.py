@@ -7,7 +7,9 @@ from typing import Annotated
 
 import strawberry
 
-import models
+from resolvers import knowledge
+from resolvers import steps as step_cases
+from resolvers import tasks as task_cases
 from resolvers.context import RequestContext
 from resolvers.ids import decode_id
 from schema.info import Info
@@ -25,36 +27,27 @@ async def _user(context: RequestContext, pk: int) -> Node | None:
 
 
 async def _task(context: RequestContext, pk: int) -> Node | None:
-    task = await context.loaders.task_by_id.load(pk)
-    viewer = await context.viewer()
-    return Task.of(task) if task is not None and task.owner_id == viewer.id else None
+    task = await task_cases.viewer_task(context, pk)
+    return Task.of(task) if task is not None else None
 
 
 async def _step(context: RequestContext, pk: int) -> Node | None:
-    viewer = await context.viewer()
-    step = await models.Step.get_or_none(id=pk, task__owner_id=viewer.id)
+    step = await step_cases.viewer_step(context, pk)
     return await shaped_step(context, step) if step is not None else None
 
 
 async def _task_document(context: RequestContext, pk: int) -> Node | None:
-    viewer = await context.viewer()
-    document = await models.TaskDocument.get_or_none(id=pk, task__owner_id=viewer.id)
+    document = await task_cases.viewer_task_document(context, pk)
     return TaskDocument.of(document, context.settings.jwt_secret) if document else None
 
 
 async def _document(context: RequestContext, pk: int) -> Node | None:
-    document = await context.loaders.document_by_id.load(pk)
-    viewer = await context.viewer()
-    return (
-        Document.of(document) if document is not None and document.owner_id == viewer.id else None
-    )
+    document = await knowledge.viewer_document(context, pk)
+    return Document.of(document) if document is not None else None
 
 
 async def _chunk(context: RequestContext, pk: int) -> Node | None:
-    viewer = await context.viewer()
-    chunk = await models.Chunk.get_or_none(id=pk, document__owner_id=viewer.id).prefetch_related(
-        "document"
-    )
+    chunk = await knowledge.viewer_chunk(context, pk)
     return Chunk.of(chunk, chunk.document) if chunk is not None else None
 
 

@@ -3,27 +3,18 @@ that name a row's position key (an id or an index), so they stay valid as rows a
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import strawberry
-from tortoise.models import Model
-from tortoise.queryset import QuerySet
 
-from infra.errors import ValidationFailed
 from infra.settings.values import GraphQLLimits
+from resolvers.pages import DEFAULT_FIRST, Page, PageRequest, encode_cursor
 from schema.info import Info
 from schema.lookahead import selects
 
 NodeT = TypeVar("NodeT")
-ModelT = TypeVar("ModelT", bound=Model)
 RowT = TypeVar("RowT")
-
-DEFAULT_FIRST = 20
 
 # The descriptions of every connection's `first` and `after` arguments.
 FIRST_DESCRIPTION = (
@@ -74,40 +65,6 @@ class Connection(Generic[NodeT]):
     )
 
 
-_CURSOR_KEY = re.compile(r"-?[0-9]{1,18}")
-
-
-def encode_cursor(key: int) -> str:
-    return base64.urlsafe_b64encode(f"cursor:{key}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raw = ""
-    prefix, _, key = raw.partition(":")
-    # ASCII digits only (str.isdigit takes "²"), and no more than a database integer holds.
-    if prefix != "cursor" or len(cursor) > 64 or not _CURSOR_KEY.fullmatch(key):
-        raise ValidationFailed({"after": "is not a valid cursor"})
-    return int(key)
-
-
-@dataclass(frozen=True, slots=True)
-class PageRequest:
-    first: int
-    after: int | None  # the position key to continue after
-
-
-def page_request(first: int | None, after: str | None, max_first: int) -> PageRequest:
-    size = DEFAULT_FIRST if first is None else first
-    if not 0 <= size <= max_first:
-        raise ValidationFailed({"first": f"must be between 0 and {max_first}"})
-    return PageRequest(first=min(size, max_first), after=decode_cursor(after))
-
-
 def connection(
     info: Info,
     rows: Sequence[RowT],
@@ -137,19 +94,8 @@ def connection(
     )
 
 
-async def newest_first(
-    info: Info,
-    query: QuerySet[ModelT],
-    first: int | None,
-    after: str | None,
-    node: Callable[[ModelT], NodeT],
+def page_connection(
+    info: Info, page: Page[RowT], node: Callable[[RowT], NodeT]
 ) -> Connection[NodeT]:
-    """A page of `query`'s rows, newest (highest id) first, continuing after a cursor."""
-    request = page_request(first, after, info.context.settings.limits.max_first)
-    # Counting is a query of its own: only when asked for (an unasked total is never sent).
-    total = await query.count() if selects(info, "totalCount") else 0
-    query = query.order_by("-id")
-    if request.after is not None:
-        query = query.filter(id__lt=request.after)
-    rows = await query.limit(request.first + 1)
-    return connection(info, rows, request, key=lambda row: int(row.pk), node=node, total=total)
+    """A use case's page as a connection."""
+    return connection(info, page.rows, page.request, key=page.key, node=node, total=page.total)

@@ -14,6 +14,7 @@ import models
 from resolvers import steps as step_cases
 from resolvers import tasks as task_cases
 from resolvers.ids import encode_id
+from resolvers.pages import page_request
 from schema.info import Info
 from schema.lookahead import selects
 from schema.node import Node
@@ -22,8 +23,7 @@ from schema.pagination import (
     FIRST_DESCRIPTION,
     Connection,
     connection,
-    newest_first,
-    page_request,
+    page_connection,
 )
 from schema.steps import ROW_FIELDS, Step, shaped_step, shaped_steps
 from schema.workspace import TaskDocument
@@ -137,10 +137,16 @@ async def your_tasks(
         strawberry.argument(description="Which tasks to include; null includes them all."),
     ] = None,
 ) -> Connection[Task]:
-    user = await info.context.viewer()
     chosen = filter or TaskFilter()
-    query = await task_cases.tasks_query(user.id, completed=chosen.completed, text=chosen.text)
-    return await newest_first(info, query, first, after, Task.of)
+    page = await task_cases.tasks_page(
+        info.context,
+        first=first,
+        after=after,
+        count=selects(info, "totalCount"),
+        completed=chosen.completed,
+        text=chosen.text,
+    )
+    return page_connection(info, page, Task.of)
 
 
 @strawberry.type
@@ -238,8 +244,7 @@ class TaskSubscription:
             last_index = -1
             while True:
                 await info.context.next_event()
-                new = models.Step.filter(task_id=task.id, index__gt=last_index).order_by("index")
-                for step in await new:
+                for step in await step_cases.steps_after(task, last_index):
                     last_index = step.index
                     yield await shaped_step(info.context, step)
                 await events.wait(queue)

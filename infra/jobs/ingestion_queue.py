@@ -66,6 +66,13 @@ async def claim(worker_id: int | str, lease_seconds: float) -> IngestionJob | No
     return None
 
 
+async def renew_lease(job: IngestionJob, worker_id: str, lease_seconds: float) -> None:
+    """Keeps a claimed job from being claimed again while its worker is still on it."""
+    await IngestionJob.filter(id=job.id, lease_owner=worker_id).update(
+        lease_until=datetime.now(UTC) + timedelta(seconds=lease_seconds)
+    )
+
+
 async def go_round(job: IngestionJob) -> None:
     """Releases a job that has more batches to do, placing it at its owner's next turn."""
     turn = await next_turn(job.owner_id, job_id=job.id)

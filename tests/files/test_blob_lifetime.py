@@ -195,7 +195,7 @@ async def test_publishing_and_removing_the_same_bytes_take_turns_under_its_lock(
 async def _workspace(settings: Any, user: dict, task_id: str) -> TaskWorkspace:
     viewer = await User.get(username=user["user"]["username"])
     task = await Task.get(id=pk_of(task_id, "Task"))
-    context = RequestContext(services=build_services(settings), _viewer=viewer)
+    context = RequestContext.for_user(build_services(settings), viewer)
     return TaskWorkspace(context, viewer, task)
 
 
@@ -219,7 +219,7 @@ async def test_a_file_the_agent_writes_keeps_its_bytes_through_a_deletion(client
     user = await register(client)
     workspace = await _workspace(settings, user, await _task(client, user))
     viewer = await User.get(username=user["user"]["username"])
-    context = RequestContext(services=workspace.context.services, _viewer=viewer)
+    context = RequestContext.for_user(workspace.context.services, viewer)
     missing = []
     for round_ in range(-30, 30):
         text = f"Round {round_}: the lighthouse clock is wound at dusk."

@@ -10,6 +10,7 @@ import sys
 
 from gateway.ingest_progress import shown
 from models import IngestionStatus, KnowledgeDocument
+from resolvers.ingest import FileProgress
 
 
 class Terminal(io.StringIO):
@@ -17,8 +18,8 @@ class Terminal(io.StringIO):
         return True
 
 
-def document(id: int, status: IngestionStatus, progress: float) -> KnowledgeDocument:
-    return KnowledgeDocument(
+def document(id: int, status: IngestionStatus, progress: float) -> FileProgress:
+    row = KnowledgeDocument(
         id=id,
         size=1_000_000,
         status=status,
@@ -26,6 +27,7 @@ def document(id: int, status: IngestionStatus, progress: float) -> KnowledgeDocu
         description=f"file{id}.txt",
         error="not a text file" if status is IngestionStatus.FAILED else None,
     )
+    return FileProgress.of(row)
 
 
 def test_a_terminal_gets_a_bar_with_rate_and_time_left_then_a_summary(monkeypatch):

@@ -322,7 +322,7 @@ async def test_a_chunk_of_another_user_is_left_out_even_when_the_index_answers_i
     services = dataclasses.replace(build_services(settings), retriever=_IndexThatAnswers([leak]))
     for user, expected in ((stranger, []), (owner, [chunk["content"]])):
         viewer = await User.get(username=user["user"]["username"])
-        context = RequestContext(services=services, _viewer=viewer)
+        context = RequestContext.for_user(services, viewer)
         hits = await knowledge.search_for(context, viewer, "Zorblax", limit=10)
         assert [hit.chunk.content for hit in hits] == expected
 

@@ -18,7 +18,7 @@ async def _workspace(client, settings, tmp_path, store=None) -> TaskWorkspace:
     user = await User.get(username=registered["user"]["username"])
     task = await Task.create(owner=user, request="Keep notes", title="Notes")
     services = build_services(settings, store=store)
-    return TaskWorkspace(RequestContext(services=services, _viewer=user), user, task)
+    return TaskWorkspace(RequestContext.for_user(services, user), user, task)
 
 
 async def test_rewriting_a_file_releases_its_old_bytes(client, settings, tmp_path):
