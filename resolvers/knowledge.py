@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.blobs.blob_lifetime import naming_blob, release_blob
-from infra.errors import NotFound, Unavailable, ValidationFailed
+from infra.errors import NotFound, Unavailable
 from infra.jobs import ingestion_queue
 from models import Chunk, KnowledgeDocument, User
 from resolvers import validation
@@ -15,7 +15,6 @@ from resolvers.context import RequestContext
 from resolvers.ids import decode_id, pk_of
 from resolvers.pages import Page, newest_first, page_request
 from resolvers.uploads import receive_file
-from resolvers.validation import is_blank
 from retrieval import ingestion
 from retrieval.stores.base import SearchMode, StoreUnavailable
 
@@ -34,29 +33,16 @@ class Hit:
     vector_score: float | None
 
 
-def _check_text(errors: dict[str, str], name: str, value: str, maximum: int, *, empty: bool) -> str:
-    cleaned = value.strip()
-    if is_blank(cleaned) and not empty:
-        errors[name] = "must not be empty"
-    elif len(cleaned) > maximum:
-        errors[name] = f"must be at most {maximum} characters"
-    else:
-        try:
-            validation.text(cleaned)
-        except ValueError as error:
-            errors[name] = str(error)
-    return cleaned
-
-
 async def upload_document(
     context: RequestContext, *, title: str, description: str, upload: Any
 ) -> KnowledgeDocument:
     user = await context.viewer()
-    errors: dict[str, str] = {}
-    title = _check_text(errors, "title", title, TITLE_MAX, empty=False)
-    description = _check_text(errors, "description", description, DESCRIPTION_MAX, empty=True)
-    if errors:
-        raise ValidationFailed(errors)
+    errors = validation.FieldErrors()
+    title = errors.check("title", title, validation.bounded_text(TITLE_MAX))
+    description = errors.check(
+        "description", description, validation.bounded_text(DESCRIPTION_MAX, empty=True)
+    )
+    errors.raise_if_any()
     services = context.services
     blobs, max_bytes = services.blobs, services.settings.max_upload_bytes
     async with (
@@ -108,11 +94,6 @@ async def documents_page(
     return await newest_first(KnowledgeDocument.filter(owner_id=user.id), request, count=count)
 
 
-async def list_documents(context: RequestContext) -> list[KnowledgeDocument]:
-    user = await context.viewer()
-    return await KnowledgeDocument.filter(owner_id=user.id).order_by("-id")
-
-
 async def delete_document(context: RequestContext, global_id: str) -> None:
     """The chunks leave the index first: if the index is down the document stays (503)."""
     document = await owned_document(context, global_id)
@@ -141,10 +122,6 @@ async def viewer_chunk(context: RequestContext, pk: int) -> Chunk | None:
     return await Chunk.get_or_none(id=pk, document__owner_id=user.id).prefetch_related("document")
 
 
-async def document_chunks(document: KnowledgeDocument) -> list[Chunk]:
-    return await Chunk.filter(document_id=document.id).order_by("index")
-
-
 async def search(
     context: RequestContext,
     query: str,
@@ -155,14 +132,13 @@ async def search(
     document_ids: Sequence[str] | None = None,
 ) -> list[Hit]:
     user = await context.viewer()
-    errors: dict[str, str] = {}
-    query = _check_text(errors, "query", query, QUERY_MAX, empty=False)
+    errors = validation.FieldErrors()
+    query = errors.check("query", query, validation.bounded_text(QUERY_MAX))
     if not 1 <= limit <= SEARCH_LIMIT_MAX:
-        errors["limit"] = f"must be between 1 and {SEARCH_LIMIT_MAX}"
+        errors.fields["limit"] = f"must be between 1 and {SEARCH_LIMIT_MAX}"
     if alpha is not None and not 0.0 <= alpha <= 1.0:
-        errors["alpha"] = "must be between 0 and 1"
-    if errors:
-        raise ValidationFailed(errors)
+        errors.fields["alpha"] = "must be between 0 and 1"
+    errors.raise_if_any()
     return await search_for(
         context, user, query, limit=limit, mode=mode, alpha=alpha, document_ids=document_ids
     )

@@ -17,7 +17,6 @@ from resolvers.context import RequestContext
 from resolvers.ids import pk_of
 from resolvers.pages import Page, newest_first, page_request
 from resolvers.uploads import free_filename, receive_file
-from resolvers.validation import is_blank
 from retrieval.extraction import ExtractionError, extract_text_async
 
 MESSAGE_MAX = 20_000
@@ -26,14 +25,12 @@ FILTER_TEXT_MAX = 200
 
 
 def check_message(message: str | None, *, required: bool) -> str:
-    text = (message or "").strip()
-    if is_blank(text):
-        text = ""  # an invisible message is no message
-    if required and not text:
-        raise ValidationFailed({"message": "must not be empty"})
-    if len(text) > MESSAGE_MAX:
-        raise ValidationFailed({"message": f"must be at most {MESSAGE_MAX} characters"})
-    return validation.check_text("message", text)
+    errors = validation.FieldErrors()
+    text = errors.check(
+        "message", message or "", validation.bounded_text(MESSAGE_MAX, empty=not required)
+    )
+    errors.raise_if_any()
+    return text
 
 
 def short_title(request: str) -> str:

@@ -57,14 +57,6 @@ def text(value: str) -> str:
     return value
 
 
-def check_text(field: str, value: str) -> str:
-    """`text` for a single field, raising VALIDATION_FAILED naming it."""
-    errors = FieldErrors()
-    checked = errors.check(field, value, text)
-    errors.raise_if_any()
-    return checked
-
-
 def bounded_text(maximum: int, *, empty: bool = False) -> Callable[[str], str]:
     """The rule for a piece of prose (a message, a title, a description): trimmed, at most
     `maximum` characters, `text`'s controls refused; an invisible one is empty, which only
