@@ -32,6 +32,7 @@ from infra.errors import Conflict, NotFound
 from models import Chunk, Citation, Step, StepDocument, Task
 from resolvers.context import RequestContext
 from resolvers.ids import decode_id, pk_of
+from resolvers.step_records import stored_action, stored_result
 from resolvers.tasks import check_message
 from resolvers.workspace import TaskWorkspace
 
@@ -45,22 +46,10 @@ def task_topic(task_id: int) -> str:
 
 
 def past_step(step: Step) -> PastStep:
-    action, result = step.action, step.result
     return PastStep(
         input=step.input,
-        action=Action(
-            name=action.get("name", NO_ACTION),
-            parameters=action.get("parameters") or {},
-            reasoning=action.get("reasoning", ""),
-            final=bool(action.get("final")),
-        ),
-        result=StepResult(
-            status=result.get("status", "error"),
-            details=result.get("details") or {},
-            summary=result.get("summary"),
-            error=result.get("error"),
-            message=result.get("message"),
-        ),
+        action=Action(*stored_action(step.action)),
+        result=StepResult(*stored_result(step.result)),
     )
 
 

@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types.base import StrawberryObjectDefinition
 
 import models
 from resolvers.context import RequestContext
 from resolvers.ids import encode_id
+from resolvers.step_records import stored_action, stored_result
 from schema.info import Info
 from schema.knowledge import Chunk
 from schema.node import Node
@@ -37,13 +39,9 @@ class Action:
     )
 
     @classmethod
-    def of(cls, action: dict[str, Any]) -> Action:
-        return cls(
-            name=action.get("name", ""),
-            parameters=JSON(action.get("parameters") or {}),
-            reasoning=action.get("reasoning", ""),
-            final=bool(action.get("final")),
-        )
+    def of(cls, stored: dict[str, Any]) -> Action:
+        name, parameters, reasoning, final = stored_action(stored)
+        return cls(name=name, parameters=JSON(parameters), reasoning=reasoning, final=final)
 
 
 @strawberry.type(description="A chunk of the knowledge base that a step relied on.")
@@ -79,13 +77,14 @@ class StepResult:
     )
 
     @classmethod
-    def of(cls, result: dict[str, Any], citations: list[Citation] | None) -> StepResult:
+    def of(cls, stored: dict[str, Any], citations: list[Citation] | None) -> StepResult:
+        status, details, summary, error, message = stored_result(stored)
         return cls(
-            status=result.get("status", "error"),
-            details=result.get("details"),
-            summary=result.get("summary"),
-            error=result.get("error"),
-            message=result.get("message"),
+            status=status,
+            details=JSON(details),
+            summary=summary,
+            error=error,
+            message=message,
             citations=citations or [],
         )
 
@@ -141,11 +140,13 @@ class Step(Node):
 
     @strawberry.field(description="The task the step belongs to.")
     async def task(self, info: Info) -> Annotated[Task, strawberry.lazy("schema.tasks")]:
-        from schema.tasks import Task
-
         task = await info.context.loaders.task_by_id.load(self.task_pk)
         assert task is not None  # a step's task exists while the step does
-        return Task.of(task)
+        # The Task type is the schema's, not an import: schema.tasks imports this module.
+        task_type = info.schema.get_type_by_name("Task")
+        assert isinstance(task_type, StrawberryObjectDefinition)
+        shaped: Task = task_type.origin.of(task)
+        return shaped
 
 
 async def shaped_steps(
