@@ -11,7 +11,7 @@ from tortoise.models import Model
 from infra.batch_sql import BatchQuery, columns
 from models import Chunk, Citation, KnowledgeDocument, Step, Task, TaskDocument
 from resolvers.ids import decode_id
-from resolvers.loaders import TASK_DOCUMENT_COLUMNS
+from resolvers.loaders.task_documents import TASK_DOCUMENT_COLUMNS
 from tests.graph.seed import seed_graph
 from tests.support.api import register
 
