@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import starlette.exceptions
 from cross_web import FormData, HTTPException, StarletteRequestAdapter
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
@@ -39,7 +39,7 @@ class BoundedFormRequest(StarletteRequestAdapter):
     async def get_form_data(self) -> FormData:
         try:
             form = await self.request.form(max_files=MAX_FILES, max_fields=MAX_TEXT_FIELDS)
-        except (MultiPartException, StarletteHTTPException) as error:
+        except (MultiPartException, starlette.exceptions.HTTPException) as error:
             detail = getattr(error, "detail", None) or getattr(error, "message", "")
             raise HTTPException(400, f"Unable to parse the multipart body: {detail}") from None
         return FormData(files=form, form=form)

@@ -16,7 +16,7 @@ from infra.errors import NotFound
 from models import TaskDocument
 
 LINK_TTL_SECONDS = 3600
-PREFIX = "/files/"
+DOWNLOAD_PREFIX = "/files/"
 _PURPOSE = b"taskloom-download:"
 
 
@@ -29,7 +29,7 @@ def download_url(secret: str, kind: str, pk: int, ttl: int = LINK_TTL_SECONDS) -
     # Expiry rounded up to the minute: links made in the same minute are identical (cacheable).
     expires = (int(time.time()) + ttl) // 60 * 60 + 60
     payload = f"{kind}.{pk}.{expires}"
-    return f"{PREFIX}{payload}.{_signature(secret, payload)}"
+    return f"{DOWNLOAD_PREFIX}{payload}.{_signature(secret, payload)}"
 
 
 def read_download_token(secret: str, token: str) -> tuple[str, int]:

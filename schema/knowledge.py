@@ -10,12 +10,12 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 import models
+import retrieval.stores.base
 from infra.errors import NotFound
 from resolvers import knowledge
 from resolvers.ids import encode_id
 from resolvers.pages import page_request
 from retrieval.ingestion import document_topic
-from retrieval.stores.base import SearchMode as StoreSearchMode
 from schema.info import Info
 from schema.lookahead import selects
 from schema.node import Node
@@ -53,8 +53,10 @@ class SearchMode(enum.Enum):
     )
 
 
-@strawberry.type(description="A document of the knowledge base, cut into searchable chunks.")
-class Document(Node):
+@strawberry.type(
+    name="Document", description="A document of the knowledge base, cut into searchable chunks."
+)
+class KnowledgeDocument(Node):
     filename: str = strawberry.field(
         description="The uploaded file's name, without folders or control characters."
     )
@@ -81,7 +83,7 @@ class Document(Node):
     model: strawberry.Private[models.KnowledgeDocument]
 
     @classmethod
-    def of(cls, document: models.KnowledgeDocument) -> Document:
+    def of(cls, document: models.KnowledgeDocument) -> KnowledgeDocument:
         return cls(
             id=strawberry.ID(encode_id("Document", document.id)),
             filename=document.filename,
@@ -143,8 +145,8 @@ class Chunk(Node):
         )
 
     @strawberry.field(description="The document the chunk belongs to.")
-    def document(self) -> Document:
-        return Document.of(self.parent)
+    def document(self) -> KnowledgeDocument:
+        return KnowledgeDocument.of(self.parent)
 
 
 @strawberry.type(description="A chunk found by a search, with the scores that ranked it.")
@@ -177,11 +179,11 @@ async def your_documents(
     info: Info,
     first: Annotated[int | None, strawberry.argument(description=FIRST_DESCRIPTION)] = None,
     after: Annotated[str | None, strawberry.argument(description=AFTER_DESCRIPTION)] = None,
-) -> Connection[Document]:
+) -> Connection[KnowledgeDocument]:
     page = await knowledge.documents_page(
         info.context, first=first, after=after, count=selects(info, "totalCount")
     )
-    return page_connection(info, page, Document.of)
+    return page_connection(info, page, KnowledgeDocument.of)
 
 
 @strawberry.type
@@ -191,10 +193,10 @@ class KnowledgeQuery:
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The document's global id.")],
-    ) -> Document:
-        return Document.of(await knowledge.owned_document(info.context, id))
+    ) -> KnowledgeDocument:
+        return KnowledgeDocument.of(await knowledge.owned_document(info.context, id))
 
-    documents: Connection[Document] = strawberry.field(
+    documents: Connection[KnowledgeDocument] = strawberry.field(
         resolver=your_documents, description="Your documents, newest first."
     )
 
@@ -239,7 +241,7 @@ class KnowledgeQuery:
             info.context,
             query,
             limit=limit,
-            mode=StoreSearchMode(mode.value),
+            mode=retrieval.stores.base.SearchMode(mode.value),
             alpha=alpha,
             document_ids=document_ids,
         )
@@ -268,11 +270,11 @@ class KnowledgeMutation:
                 "or DOCX, up to the server's size limit (50 MiB by default)."
             ),
         ],
-    ) -> Document:
+    ) -> KnowledgeDocument:
         document = await knowledge.upload_document(
             info.context, title=title, description=description, upload=file
         )
-        return Document.of(document)
+        return KnowledgeDocument.of(document)
 
     @strawberry.mutation(description="Delete a document; its chunks leave the index too.")
     async def delete_document(
@@ -302,18 +304,18 @@ class KnowledgeSubscription:
             strawberry.ID,
             strawberry.argument(description="The global id of the document to follow."),
         ],
-    ) -> AsyncGenerator[Document, None]:
+    ) -> AsyncGenerator[KnowledgeDocument, None]:
         document = await knowledge.owned_document(info.context, id)
         # Subscribe before reading the state, so that no change falls in between.
         events = info.context.services.events
         async with events.subscribe(document_topic(document.id)) as queue:
-            last: Document | None = None
+            last: KnowledgeDocument | None = None
             while True:
                 await info.context.next_event()
                 fresh = await knowledge.current_document(document)
                 if fresh is None:
                     raise NotFound("The document was deleted")
-                if (shaped := Document.of(fresh)) != last:
+                if (shaped := KnowledgeDocument.of(fresh)) != last:
                     yield shaped
                     last = shaped
                 if fresh.status in TERMINAL:

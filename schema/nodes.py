@@ -7,13 +7,11 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import knowledge
-from resolvers import steps as step_cases
-from resolvers import tasks as task_cases
+from resolvers import knowledge, steps, tasks
 from resolvers.context import RequestContext
 from resolvers.ids import decode_id
 from schema.info import Info
-from schema.knowledge import Chunk, Document
+from schema.knowledge import Chunk, KnowledgeDocument
 from schema.node import Node
 from schema.steps import shaped_step
 from schema.tasks import Task
@@ -27,23 +25,23 @@ async def _user(context: RequestContext, pk: int) -> Node | None:
 
 
 async def _task(context: RequestContext, pk: int) -> Node | None:
-    task = await task_cases.viewer_task(context, pk)
+    task = await tasks.viewer_task(context, pk)
     return Task.of(task) if task is not None else None
 
 
 async def _step(context: RequestContext, pk: int) -> Node | None:
-    step = await step_cases.viewer_step(context, pk)
+    step = await steps.viewer_step(context, pk)
     return await shaped_step(context, step) if step is not None else None
 
 
 async def _task_document(context: RequestContext, pk: int) -> Node | None:
-    document = await task_cases.viewer_task_document(context, pk)
+    document = await tasks.viewer_task_document(context, pk)
     return TaskDocument.of(document, context.settings.jwt_secret) if document else None
 
 
 async def _document(context: RequestContext, pk: int) -> Node | None:
     document = await knowledge.viewer_document(context, pk)
-    return Document.of(document) if document is not None else None
+    return KnowledgeDocument.of(document) if document is not None else None
 
 
 async def _chunk(context: RequestContext, pk: int) -> Node | None:

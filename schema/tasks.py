@@ -11,8 +11,7 @@ from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
 import models
-from resolvers import steps as step_cases
-from resolvers import tasks as task_cases
+from resolvers import steps, tasks
 from resolvers.ids import encode_id
 from resolvers.pages import page_request
 from schema.info import Info
@@ -138,7 +137,7 @@ async def your_tasks(
     ] = None,
 ) -> Connection[Task]:
     chosen = filter or TaskFilter()
-    page = await task_cases.tasks_page(
+    page = await tasks.tasks_page(
         info.context,
         first=first,
         after=after,
@@ -157,7 +156,7 @@ class TaskQuery:
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The task's global id.")],
     ) -> Task:
-        return Task.of(await task_cases.owned_task(info.context, id))
+        return Task.of(await tasks.owned_task(info.context, id))
 
     tasks: Connection[Task] = strawberry.field(
         resolver=your_tasks, description="Your tasks, newest first."
@@ -172,7 +171,7 @@ class TaskQuery:
         ],
         id: Annotated[strawberry.ID, strawberry.argument(description="The file's global id.")],
     ) -> TaskDocument:
-        document = await task_cases.task_document(info.context, task_id, id)
+        document = await tasks.task_document(info.context, task_id, id)
         return TaskDocument.of(document, info.context.settings.jwt_secret)
 
 
@@ -186,7 +185,7 @@ class TaskMutation:
             CreateTaskInput, strawberry.argument(description="What the task is about.")
         ],
     ) -> Task:
-        return Task.of(await task_cases.create_task(info.context, input.message))
+        return Task.of(await tasks.create_task(info.context, input.message))
 
     @strawberry.mutation(
         description="Progress the task by exactly one step, synchronously; while one of its "
@@ -205,7 +204,7 @@ class TaskMutation:
         ] = None,
     ) -> Step:
         return await shaped_step(
-            info.context, await step_cases.step_task(info.context, task_id, message)
+            info.context, await steps.step_task(info.context, task_id, message)
         )
 
     @strawberry.mutation(description="Add a file to the task's workspace.")
@@ -221,7 +220,7 @@ class TaskMutation:
             ),
         ],
     ) -> TaskDocument:
-        document = await task_cases.upload_task_document(info.context, task_id, file)
+        document = await tasks.upload_task_document(info.context, task_id, file)
         return TaskDocument.of(document, info.context.settings.jwt_secret)
 
 
@@ -237,14 +236,14 @@ class TaskSubscription:
             strawberry.ID, strawberry.argument(description="The global id of the task to follow.")
         ],
     ) -> AsyncGenerator[Step, None]:
-        task = await task_cases.owned_task(info.context, task_id)
+        task = await tasks.owned_task(info.context, task_id)
         # Subscribe before reading what exists, so that no step falls in between.
         events = info.context.services.events
-        async with events.subscribe(step_cases.task_topic(task.id)) as queue:
+        async with events.subscribe(steps.task_topic(task.id)) as queue:
             last_index = -1
             while True:
                 await info.context.next_event()
-                for step in await step_cases.steps_after(task, last_index):
+                for step in await steps.steps_after(task, last_index):
                     last_index = step.index
                     yield await shaped_step(info.context, step)
                 await events.wait(queue)

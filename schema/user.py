@@ -6,7 +6,7 @@ import strawberry
 
 import models
 from resolvers.ids import encode_id
-from schema.knowledge import Document, your_documents
+from schema.knowledge import KnowledgeDocument, your_documents
 from schema.node import Node
 from schema.pagination import Connection
 from schema.tasks import Task, your_tasks
@@ -30,6 +30,6 @@ class User(Node):
     tasks: Connection[Task] = strawberry.field(
         resolver=your_tasks, description="Your tasks, newest first."
     )
-    documents: Connection[Document] = strawberry.field(
+    documents: Connection[KnowledgeDocument] = strawberry.field(
         resolver=your_documents, description="Your knowledge-base documents, newest first."
     )

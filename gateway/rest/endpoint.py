@@ -23,7 +23,7 @@ from gateway.rest.inputs import MISSING, input_problems, variables_problems
 from gateway.rest.table import ROUTES, Body, RestRoute
 from infra.errors import DomainError, ErrorCode
 from resolvers.context import Services
-from resolvers.downloads import PREFIX as DOWNLOAD_PREFIX
+from resolvers.downloads import DOWNLOAD_PREFIX
 from schema.build import TaskloomSchema
 
 MAX_PAGES = 1000
