@@ -37,7 +37,7 @@ import asyncpg
 
 from bench import harness
 from models import User
-from models.config import database
+from models.database import database
 from models.migrate import apply_migrations
 from resolvers.ids import decode_id
 from tests.graph.seed import seed_graph

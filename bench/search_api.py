@@ -31,7 +31,7 @@ from gateway.services import build_embedder, build_store
 from infra.security.passwords import hash_password
 from infra.settings.environment import settings_from_env
 from models import Chunk, IngestionStatus, KnowledgeDocument, User
-from models.config import tortoise_config
+from models.database import tortoise_config
 from retrieval.stores.base import IndexedChunk, SearchMode, SearchRequest
 
 USERNAME, PASSWORD = "bench-search", "bench password 123"

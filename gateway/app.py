@@ -34,7 +34,7 @@ from gateway.services import build_services, running
 from infra.errors import ErrorCode
 from infra.settings.environment import settings_from_env
 from infra.settings.values import Settings
-from models.config import tortoise_config
+from models.database import tortoise_config
 from resolvers.context import Services
 from schema.build import build_schema
 

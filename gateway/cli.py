@@ -13,9 +13,14 @@ from typing import Any
 
 from gateway.observability.logs import configure_logging, uvicorn_logging
 from infra.errors import DomainError
-from infra.settings.environment import SettingsError, settings_from_env
-from infra.settings.values import Settings
-from models.config import database
+from infra.settings.environment import (
+    SettingsError,
+    log_format,
+    server_settings_from_env,
+    settings_from_env,
+)
+from infra.settings.values import ServerSettings, Settings
+from models.database import database
 from models.migrate import apply_migrations
 from resolvers import accounts
 
@@ -38,7 +43,7 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
             log_level=arguments.log_level,
             ws_max_size=settings.max_json_bytes,
             **_proxy_options(settings),
-            **uvicorn_logging(os.environ),
+            **uvicorn_logging(arguments.server.log_format),
         )
         return 0
     uvicorn.run(
@@ -49,7 +54,7 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
         # uvicorn reads a whole WebSocket message before the app sees it: cap it as JSON bodies.
         ws_max_size=settings.max_json_bytes,
         **_proxy_options(settings),
-        **uvicorn_logging(os.environ),
+        **uvicorn_logging(arguments.server.log_format),
     )
     return 0
 
@@ -127,22 +132,22 @@ def _worker(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(server: ServerSettings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="taskloom", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="serve the API (HOST, PORT)")
-    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--host", default=server.host)
+    serve.add_argument("--port", type=int, default=server.port)
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--migrate", action="store_true", help="apply migrations first")
     serve.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("TASKLOOM_WORKERS", "1")),
+        default=server.workers,
         help="server processes (subscriptions across them need PostgreSQL)",
     )
-    serve.set_defaults(run=_serve)
+    serve.set_defaults(run=_serve, server=server)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
     migrate.set_defaults(run=_migrate)
@@ -184,9 +189,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     # Configured first, so that a library calling basicConfig at import (wordllama does, at
     # INFO) cannot flood the output.
-    configure_logging(os.environ)  # TASKLOOM_LOG_FORMAT: text or json
-    arguments = _parser().parse_args(argv)
+    configure_logging(log_format(os.environ))
     try:
+        arguments = _parser(server_settings_from_env()).parse_args(argv)
         settings = settings_from_env()
         return int(arguments.run(settings, arguments))
     except SettingsError as error:

@@ -14,7 +14,7 @@ from gateway.ingest_progress import shown
 from gateway.services import build_services, running
 from infra.errors import DomainError, NotFound
 from infra.settings.values import Settings
-from models.config import database
+from models.database import database
 from resolvers import knowledge
 from resolvers.ingest import context_for_username, files_progress, jobs_left
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aerich import Command
 
-from models.config import MIGRATIONS_DIR, tortoise_config
+from models.database import MIGRATIONS_DIR, tortoise_config
 
 
 async def apply_migrations(database_url: str) -> list[str]:

@@ -23,7 +23,7 @@ import asyncpg
 from aerich import Command
 from tortoise import Tortoise
 
-from models.config import MIGRATIONS_DIR, tortoise_config
+from models.database import MIGRATIONS_DIR, tortoise_config
 
 APP_DIR = MIGRATIONS_DIR / "models"
 SCRATCH_DATABASE = "taskloom_migrations_scratch"

@@ -12,7 +12,7 @@ connection (`read_now`): aiosqlite runs every statement on one thread, behind on
 under 8 concurrent requests the hop there and back cost `GET /users/me` 340 of its 520 µs; a
 read of one row by its key takes some 15 µs here.
 
-Selected by `"engine": "models.sqlite_engine"` in models/config.py; Tortoise looks up
+Selected by `"engine": "models.sqlite_engine"` in models/database.py; Tortoise looks up
 `client_class` in an engine module.
 """
 

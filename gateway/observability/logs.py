@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import logging
 import logging.config
-from collections.abc import Mapping
 from typing import Any
 
 from gateway.observability.request_ids import current_request_id
+from infra.settings.values import LogFormat
 
 TEXT_FORMAT = "%(levelname)s %(name)s [%(request_id)s]: %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s"
@@ -21,24 +21,19 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def log_format(env: Mapping[str, str]) -> str:
-    """`json` or `text`; anything else is text, so a typo cannot silence the logs."""
-    return "json" if env.get("TASKLOOM_LOG_FORMAT", "").strip().lower() == "json" else "text"
+def configure_logging(kind: LogFormat) -> None:
+    logging.config.dictConfig(logging_config(kind))
 
 
-def configure_logging(env: Mapping[str, str]) -> None:
-    logging.config.dictConfig(logging_config(log_format(env)))
-
-
-def uvicorn_logging(env: Mapping[str, str]) -> dict[str, Any]:
+def uvicorn_logging(kind: LogFormat) -> dict[str, Any]:
     """uvicorn.run's options: in JSON its own loggers (access lines too) go through the root
     handler; each worker process of `--workers N` applies the same configuration."""
-    if log_format(env) != "json":
+    if kind is not LogFormat.JSON:
         return {}
-    return {"log_config": logging_config("json")}
+    return {"log_config": logging_config(kind)}
 
 
-def logging_config(kind: str) -> dict[str, Any]:
+def logging_config(kind: LogFormat) -> dict[str, Any]:
     """A dictConfig: WARNING and above on stderr, as text or JSON."""
     formatter: dict[str, Any] = (
         {
@@ -46,7 +41,7 @@ def logging_config(kind: str) -> dict[str, Any]:
             "fmt": JSON_FIELDS,
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         }
-        if kind == "json"
+        if kind is LogFormat.JSON
         else {"format": TEXT_FORMAT}
     )
     uvicorn_loggers = ("uvicorn", "uvicorn.error", "uvicorn.access")

@@ -23,8 +23,10 @@ from infra.settings.values import (
     Environment,
     FileStorage,
     GraphQLLimits,
+    LogFormat,
     Registration,
     RetrievalSettings,
+    ServerSettings,
     Settings,
     WebSocketLimits,
 )
@@ -37,6 +39,24 @@ WEAK_SECRETS = frozenset({"secret", "changeme", "change-me", "password", "jwt-se
 
 class SettingsError(Exception):
     """A setting is missing or invalid; the message says which and why."""
+
+
+def server_settings_from_env(env: Mapping[str, str] | None = None) -> ServerSettings:
+    """HOST, PORT, TASKLOOM_WORKERS and TASKLOOM_LOG_FORMAT; SettingsError if one is invalid."""
+    env = os.environ if env is None else env
+    return ServerSettings(
+        host=env.get("HOST", "").strip() or "127.0.0.1",
+        port=_int(env, "PORT", 8000, minimum=1, maximum=65535),
+        workers=_int(env, "TASKLOOM_WORKERS", 1, minimum=1, maximum=64),
+        log_format=log_format(env),
+    )
+
+
+def log_format(env: Mapping[str, str]) -> LogFormat:
+    """JSON when TASKLOOM_LOG_FORMAT says json; anything else is text, so that a typo cannot
+    silence the logs (and logging is set up before a SettingsError could be printed)."""
+    raw = env.get("TASKLOOM_LOG_FORMAT", "").strip().lower()
+    return LogFormat.JSON if raw == LogFormat.JSON.value else LogFormat.TEXT
 
 
 def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:

@@ -83,6 +83,22 @@ class WebSocketLimits:
     max_init_bytes: int = 64 * 1024  # the `connection_init` message; later ones: max_json_bytes
 
 
+class LogFormat(enum.Enum):
+    TEXT = "text"  # for a terminal
+    JSON = "json"  # one object a line, for a log collector
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """How `taskloom serve` listens and logs. Read apart from Settings: logging is set up before
+    anything else can fail, and these are the command line's defaults (its options win)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_format: LogFormat = LogFormat.TEXT
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
