@@ -42,6 +42,7 @@ from strawberry.types.execution import ParseOptions
 from infra.errors import ErrorCode
 from schema.byte_lru import ByteBoundedLRU
 from schema.document_budget import measure_document
+from schema.graphql_core import graphql_core_schema
 
 OFF_LOOP_CHARS = 1024
 INLINE_SELECTIONS = 16  # validation takes ~150 microseconds a selection
@@ -167,7 +168,7 @@ def parse_and_validate(documents: Documents) -> type[SchemaExtension]:
             if context.query:
                 # A GraphQLError raised here is answered as the parse error it is.
                 prepared = await documents.prepare(
-                    context.schema._schema,
+                    graphql_core_schema(context.schema),
                     context.query,
                     context.parse_options,
                     context.validation_rules,

@@ -52,6 +52,7 @@ from strawberry.types import ExecutionContext
 from agent import MAX_CITATIONS_PER_STEP, MAX_FILES_PER_STEP
 from infra.errors import ErrorCode
 from infra.settings.values import GraphQLLimits
+from schema.graphql_core import graphql_core_schema
 
 SIZE_ARGUMENTS = ("first", "limit")
 INTROSPECTION_ROOT_FIELDS: dict[str, GraphQLField] = {
@@ -219,7 +220,9 @@ def batch_budget(limits: GraphQLLimits) -> type[SchemaExtension]:
             context = self.execution_context
             document = context.graphql_document
             if spent is not None and document is not None and not context.pre_execution_errors:
-                refusal = _charge(spent, limits, context.schema._schema, document, context)
+                refusal = _charge(
+                    spent, limits, graphql_core_schema(context.schema), document, context
+                )
                 if refusal is not None:
                     context.pre_execution_errors = [refusal]
             yield

@@ -13,11 +13,12 @@ from graphql import (
     SelectionSetNode,
 )
 
+from schema.graphql_core import graphql_core_info
 from schema.info import Info
 
 
 def selects(info: Info, *path: str) -> bool:
-    raw = info._raw_info
+    raw = graphql_core_info(info)
     key = (tuple(id(node) for node in raw.field_nodes), path)
     memo = info.context.lookahead
     if key not in memo:

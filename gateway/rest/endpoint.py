@@ -25,6 +25,7 @@ from infra.errors import DomainError, ErrorCode
 from resolvers.context import Services
 from resolvers.downloads import DOWNLOAD_PREFIX
 from schema.build import TaskloomSchema
+from schema.graphql_core import graphql_core_schema
 
 MAX_PAGES = 1000
 
@@ -39,7 +40,7 @@ class BadBody(Exception):
 def rest_routes(schema: TaskloomSchema, services: Services) -> list[Route]:
     """One Starlette route per path, carrying all of its methods, so that a wrong method is
     answered 405 with the `Allow` header listing every method the path has (HEAD with GET)."""
-    operations = load_operations(schema._schema)
+    operations = load_operations(graphql_core_schema(schema))
     endpoints: dict[str, dict[str, Endpoint]] = {}
     for route in ROUTES:
         endpoint = _endpoint(schema, services, route, operations[route.operation])

@@ -30,6 +30,7 @@ from gateway.rest.table import ROUTES, Body, RestRoute
 from infra.errors import ErrorCode
 from resolvers.ids import MAX_ID_LENGTH
 from schema.build import TaskloomSchema
+from schema.graphql_core import graphql_core_schema
 
 PATH_PARAMETER = re.compile(r"{(\w+)}")
 # Global ids are URL-safe base64 without padding (resolvers/ids.py).
@@ -100,7 +101,7 @@ def openapi_document(
 
 def openapi_route(schema: TaskloomSchema) -> Route:
     """`GET /openapi.json`: the document, generated once per app."""
-    body = orjson.dumps(openapi_document(schema._schema))
+    body = orjson.dumps(openapi_document(graphql_core_schema(schema)))
 
     async def endpoint(request: Request) -> Response:
         return Response(body, media_type="application/json")

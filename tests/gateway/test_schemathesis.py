@@ -21,6 +21,7 @@ from schemathesis.config import SchemathesisConfig
 
 from gateway.rest.openapi import openapi_document
 from schema.build import build_schema
+from schema.graphql_core import graphql_core_schema
 from tests.support.api import register
 
 MAX_EXAMPLES = 15
@@ -37,7 +38,7 @@ CONFIG = SchemathesisConfig.from_dict(
 )
 # The document the app serves (checked below), read at collection
 # so that each operation is a test of its own.
-DOCUMENT = openapi_document(build_schema()._schema)
+DOCUMENT = openapi_document(graphql_core_schema(build_schema()))
 schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 
 
