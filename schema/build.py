@@ -56,6 +56,13 @@ Subscription = _described(
 
 
 class TaskloomSchema(strawberry.Schema):
+    """Strawberry's schema with automatic persisted queries, and errors given their codes and
+    masks (schema/errors.py) on every result, single or streamed. The shaping is done here, in
+    `execute` and `stream`, rather than in an extension's `on_operation` as Strawberry's
+    MaskErrors does: an extension costs each operation 7 µs more, 1.11x an in-process
+    `{ __typename }` (65 µs) and 1.18x a refused document (`python bench/error_shaping.py`,
+    medians of 7 rounds of 3,000 calls, 2026-12-07)."""
+
     persisted: PersistedQueries
     documents: Documents
 
