@@ -38,10 +38,7 @@ from infra.blobs.storage import (
     BlobContent,
     BlobMissing,
     Incoming,
-    StoredBlob,
     check_digest,
-    one_chunk,
-    saved_at_once,
     spooled,
 )
 from infra.errors import Unavailable
@@ -112,14 +109,6 @@ class S3BlobStore:
             return
         source = {"Bucket": self.bucket, "Key": incoming.staged}
         await self._call(self._locked.copy, source, self.bucket, key, Config=ONE_REQUEST_COPY)
-
-    async def save(
-        self, chunks: AsyncIterator[bytes], *, max_bytes: int, field: str = "file"
-    ) -> StoredBlob:
-        return await saved_at_once(self, chunks, max_bytes=max_bytes, field=field)
-
-    async def save_bytes(self, data: bytes) -> StoredBlob:
-        return await self.save(one_chunk(data), max_bytes=max(len(data), 1))
 
     async def delete(self, sha256: str) -> None:
         await self._call(self._locked.delete_object, Bucket=self.bucket, Key=self.key(sha256))

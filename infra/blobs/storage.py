@@ -137,16 +137,6 @@ async def one_chunk(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-async def saved_at_once(
-    store: BlobStore, chunks: AsyncIterator[bytes], *, max_bytes: int, field: str = "file"
-) -> StoredBlob:
-    """Receives and publishes outside any lock: only for bytes no deletion can race with (tests,
-    seeding a store no service uses yet). The service publishes under the blob's lock."""
-    async with store.receive(chunks, max_bytes=max_bytes, field=field) as incoming:
-        await store.publish(incoming)
-    return incoming.blob
-
-
 class LocalBlobStore:
     """Blobs in the data folder; a received file waits in `incoming/`, on the same file system,
     so that publishing it is one rename."""
@@ -179,14 +169,6 @@ class LocalBlobStore:
         except OSError as error:
             logger.warning("cannot publish file %s: %s", incoming.blob.sha256, error)
             raise Unavailable("File storage is unavailable; try again later") from None
-
-    async def save(
-        self, chunks: AsyncIterator[bytes], *, max_bytes: int, field: str = "file"
-    ) -> StoredBlob:
-        return await saved_at_once(self, chunks, max_bytes=max_bytes, field=field)
-
-    async def save_bytes(self, data: bytes) -> StoredBlob:
-        return await self.save(one_chunk(data), max_bytes=max(len(data), 1))
 
     async def delete(self, sha256: str) -> None:
         try:

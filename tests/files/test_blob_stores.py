@@ -15,6 +15,7 @@ from infra.blobs.storage import BlobMissing, BlobStore, LocalBlobStore
 from infra.errors import PayloadTooLarge, Unavailable, ValidationFailed
 from infra.settings.values import FileStorage
 from tests.fakes.s3_server import FakeS3
+from tests.support.blobs import save, save_bytes
 from tests.support.processes import free_port  # nothing listens there
 
 
@@ -49,7 +50,7 @@ async def _read(store: BlobStore, sha256: str) -> bytes:
 
 async def test_bytes_are_kept_under_their_digest_and_read_back(store):
     data = b"first part, " * 100_000 + b"last part"
-    stored = await store.save(_chunks(data[:700_000], data[700_000:]), max_bytes=len(data))
+    stored = await save(store, _chunks(data[:700_000], data[700_000:]), max_bytes=len(data))
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     assert stored.size == len(data) and stored.head == data[:8192]
     assert await _read(store, stored.sha256) == data
@@ -59,8 +60,8 @@ async def test_bytes_are_kept_under_their_digest_and_read_back(store):
 
 
 async def test_the_same_bytes_twice_are_one_blob(store):
-    first = await store.save_bytes(b"same bytes")
-    second = await store.save_bytes(b"same bytes")
+    first = await save_bytes(store, b"same bytes")
+    second = await save_bytes(store, b"same bytes")
     assert first == second
     await store.delete(first.sha256)
     with pytest.raises(BlobMissing):
@@ -90,7 +91,7 @@ async def test_received_bytes_are_under_their_digest_only_once_published(store, 
 
 
 async def test_publishing_puts_back_bytes_deleted_since_they_were_received(store):
-    first = await store.save_bytes(b"shared bytes")
+    first = await save_bytes(store, b"shared bytes")
     async with store.receive(_chunks(b"shared bytes"), max_bytes=100) as incoming:
         # In the bucket already: nothing was staged, so publishing sends the spooled copy.
         await store.delete(first.sha256)  # another user's document went meanwhile
@@ -108,9 +109,9 @@ async def test_nothing_received_is_kept_when_the_block_fails(store, tmp_path):
 
 async def test_too_large_or_empty_keeps_nothing(store, tmp_path):
     with pytest.raises(PayloadTooLarge):
-        await store.save(_chunks(b"x" * 10, b"y" * 10), max_bytes=15)
+        await save(store, _chunks(b"x" * 10, b"y" * 10), max_bytes=15)
     with pytest.raises(ValidationFailed):
-        await store.save(_chunks(), max_bytes=15)
+        await save(store, _chunks(), max_bytes=15)
     leftovers = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert leftovers == []
 
@@ -132,7 +133,7 @@ async def test_a_name_that_is_not_a_digest_is_refused(store):
 
 async def test_in_the_bucket_keys_are_prefixed_digests(fake_s3, tmp_path):
     settings = FileStorage(bucket=fake_s3.bucket, endpoint_url=fake_s3.endpoint_url, prefix="p/")
-    stored = await S3BlobStore(settings, tmp_path).save_bytes(b"where am I")
+    stored = await save_bytes(S3BlobStore(settings, tmp_path), b"where am I")
     digest = stored.sha256
     assert f"p/{digest[:2]}/{digest[2:4]}/{digest}" in fake_s3.object_keys()
 
@@ -143,7 +144,7 @@ async def test_an_unreachable_bucket_is_unavailable_and_nothing_is_left_behind(t
     with pytest.raises(Unavailable):
         await store.check()
     with pytest.raises(Unavailable):
-        await store.save_bytes(b"nowhere to go")
+        await save_bytes(store, b"nowhere to go")
     with pytest.raises(Unavailable):
         await store.content("0" * 64)
     assert list((tmp_path / "spool").iterdir()) == []
@@ -152,4 +153,4 @@ async def test_an_unreachable_bucket_is_unavailable_and_nothing_is_left_behind(t
 async def test_a_bucket_that_does_not_exist_is_unavailable(fake_s3, tmp_path):
     wrong = FileStorage(bucket="taskloom-no-such-bucket", endpoint_url=fake_s3.endpoint_url)
     with pytest.raises(Unavailable):
-        await S3BlobStore(wrong, tmp_path).save_bytes(b"lost?")
+        await save_bytes(S3BlobStore(wrong, tmp_path), b"lost?")

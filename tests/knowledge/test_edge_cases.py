@@ -11,6 +11,7 @@ import pytest
 
 from tests.knowledge.test_documents import FACT, ingested, upload
 from tests.support.api import PASSWORD, graphql, register
+from tests.support.blobs import save_bytes
 from tests.support.subscriptions import SubscriptionError, subscription, until_ingested
 from tests.tasks.test_tasks_rest import new_task
 from tests.tasks.test_workspace import put
@@ -75,7 +76,7 @@ async def _document_without_a_job(settings, username: str, content: bytes) -> tu
     from models import KnowledgeDocument, User
     from resolvers.ids import encode_id
 
-    stored = await LocalBlobStore(settings.data_dir / "blobs").save_bytes(content)
+    stored = await save_bytes(LocalBlobStore(settings.data_dir / "blobs"), content)
     owner = await User.get(username=username)
     document = await KnowledgeDocument.create(
         owner=owner, filename="notes.txt", title="Notes", description="", size=stored.size,
