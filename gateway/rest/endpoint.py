@@ -21,10 +21,11 @@ from gateway.responses import JSONResponse, error_response
 from gateway.rest.documents import StoredOperation, load_operations
 from gateway.rest.inputs import MISSING, input_problems, variables_problems
 from gateway.rest.table import ROUTES, Body, RestRoute
-from infra.errors import DomainError, ErrorCode
-from resolvers.context import Services
+from infra.errors import ErrorCode
+from resolvers.context import RequestContext, Services
 from resolvers.downloads import DOWNLOAD_PREFIX
 from schema.build import TaskloomSchema
+from schema.errors import shape_error
 from schema.graphql_core import graphql_core_schema
 
 MAX_PAGES = 1000
@@ -66,11 +67,10 @@ def _endpoint(
 ) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         context = request_context(services, request)
-        if not route.public:
-            try:
-                await context.viewer()
-            except DomainError as error:
-                return error_response(error.code, error.message)
+        if route.reads_request and not route.public:
+            refusal = await _refused_before_reading(schema, context)
+            if refusal is not None:
+                return refusal
         try:
             body = await _body_variables(request, route)
         except BadBody as error:
@@ -155,6 +155,22 @@ def _problems(
         types = {name: t for name, t in operation.variable_types.items() if name != "input"}
         return problems | variables_problems(rest, types)
     return variables_problems(variables, operation.variable_types)
+
+
+async def _refused_before_reading(
+    schema: TaskloomSchema, context: RequestContext
+) -> Response | None:
+    """A route that reads the request asks for the viewer first: the contract answers 401
+    before any 400 or 422 about the body, and a 50 MB upload is not read for someone who is not
+    signed in. Other routes leave it to the operation, as GraphQL does. A failure here is
+    answered by the schema's own rules (codes, masks, logs), as inside the operation."""
+    try:
+        await context.viewer()
+    except Exception as error:
+        failure = GraphQLError(str(error), original_error=error)
+        schema.process_errors([failure])
+        return _error_answer(shape_error(failure))
+    return None
 
 
 def _error_answer(error: GraphQLError) -> Response:

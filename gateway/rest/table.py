@@ -28,8 +28,13 @@ class RestRoute:
     all_pages: str | None = None
     # A signed link (dotted path in `data`) whose file is the answer, bytes and type.
     download: str | None = None
-    # Every route but sign-up and sign-in needs a valid token, checked before the body is read.
+    # Every route but sign-up and sign-in needs a valid token.
     public: bool = False
+
+    @property
+    def reads_request(self) -> bool:
+        """Whether variables come from the body, a file or the query string."""
+        return self.body is not Body.NONE or self.file is not None or bool(self.query)
 
 
 ROUTES: tuple[RestRoute, ...] = (

@@ -5,10 +5,22 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from pathlib import Path
 
 import httpx
 
+from infra.security.tokens import issue_token
 from tests.support.processes import free_port, until_serving
+
+UNAVAILABLE = {
+    "error": "UNAVAILABLE",
+    "message": "A backend is unavailable; nothing was lost, try again later",
+}
+
+
+def _token(data_dir: Path) -> str:
+    """A token the server will verify: signed with the secret it generated in its data folder."""
+    return issue_token((data_dir / "jwt_secret").read_text().strip(), 1, 0, ttl_seconds=60)
 
 
 async def test_a_database_that_is_down_is_503_and_the_process_stays_up(tmp_path):
@@ -39,10 +51,15 @@ async def test_a_database_that_is_down_is_503_and_the_process_stays_up(tmp_path)
             assert ready.json()["error"] == "UNAVAILABLE"
             login = await client.post("/auth/login", json={"username": "abc", "password": "x" * 8})
             assert login.status_code == 503
-            assert login.json() == {
-                "error": "UNAVAILABLE",
-                "message": "A backend is unavailable; nothing was lost, try again later",
-            }
+            assert login.json() == UNAVAILABLE
+            # A signed-in REST request takes the GraphQL path: 503, as GraphQL answers.
+            auth = {"Authorization": f"Bearer {_token(tmp_path)}"}
+            me = await client.get("/users/me", headers=auth)
+            assert (me.status_code, me.json()) == (503, UNAVAILABLE)
+            update = await client.patch("/users/me", json={"name": "x"}, headers=auth)
+            assert (update.status_code, update.json()) == (503, UNAVAILABLE)
+            graphql = await client.post("/graphql", json={"query": "{ me { id } }"}, headers=auth)
+            assert graphql.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
     finally:
         process.terminate()
         _, stderr = await process.communicate()
