@@ -174,6 +174,12 @@ class GraphiQL(VendoredPage):
 
 
 def _asset_response(asset: Asset, request: Request) -> Response:
+    """304 to a matching If-None-Match; else the body gzipped once at load, or as it is.
+
+    StaticFiles + GZipMiddleware is not used: it gzips the 3.5 MB graphiql bundle again on every
+    request. `python bench/browser_pages.py` (2026-12-07, 2 shared cores, wrk 4 connections,
+    medians of 3 rounds): gzip responses 2133 req/s here against 3.0 there (p50 1.2 ms against
+    1040 ms), for the same size (734 KB against 729 KB); 304s 10962 req/s against 2275."""
     headers = {
         "Cache-Control": IMMUTABLE,
         "ETag": asset.etag,
