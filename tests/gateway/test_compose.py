@@ -1,7 +1,7 @@
 """compose.yaml, read as Docker Compose reads it (no engine runs here): every variable it sets
 for a process built from the Dockerfile is one the program reads, asked of the code itself (the
-settings, the command line, boto3's credential lookup), and the services wait for each other's
-health checks."""
+settings, `taskloom serve`'s among them, and boto3's credential lookup), and the services wait
+for each other's health checks."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ import pytest
 import yaml
 from botocore.credentials import EnvProvider
 
-from gateway import cli
-from infra.settings.environment import settings_from_env
+from infra.settings.environment import server_settings_from_env, settings_from_env
 from infra.settings.values import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,20 +125,10 @@ def environment(service: dict[str, Any]) -> dict[str, str]:
 
 
 def settings_of(service: dict[str, Any], data_dir: Path) -> tuple[Settings, set[str]]:
+    """The service's settings, and every name read for them and for `taskloom serve`'s own."""
     recorded = Recording({**environment(service), "TASKLOOM_DATA_DIR": str(data_dir)})
+    server_settings_from_env(recorded)
     return settings_from_env(recorded), recorded.read
-
-
-def read_by_the_command(name: str, command: list[str], monkeypatch: pytest.MonkeyPatch) -> bool:
-    """Whether `name` changes how the service's command line is understood: the `taskloom`
-    command takes some defaults (HOST, PORT, TASKLOOM_WORKERS…) from the environment."""
-    assert command[0] == "taskloom", command
-    with monkeypatch.context() as patch:
-        patch.delenv(name, raising=False)
-        without = vars(cli._parser().parse_args(command[1:]))
-        patch.setenv(name, "12345")  # a number, so that integer defaults parse it too
-        with_it = vars(cli._parser().parse_args(command[1:]))
-    return without != with_it
 
 
 def read_by_boto3(variables: Mapping[str, str]) -> set[str]:
@@ -149,31 +138,25 @@ def read_by_boto3(variables: Mapping[str, str]) -> set[str]:
     return recorded.read
 
 
-def unread_variables(
-    service: dict[str, Any], data_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> set[str]:
+def unread_variables(service: dict[str, Any], data_dir: Path) -> set[str]:
     variables = environment(service)
     _, read = settings_of(service, data_dir)
     read |= read_by_boto3(variables)
-    return {
-        name
-        for name in variables
-        if name not in read and not read_by_the_command(name, service["command"], monkeypatch)
-    }
+    return {name for name in variables if name not in read}
 
 
-def test_every_variable_set_for_taskloom_is_one_the_program_reads(tmp_path, monkeypatch):
+def test_every_variable_set_for_taskloom_is_one_the_program_reads(tmp_path):
     services = project_services(compose())
     assert set(services) == {"taskloom", "worker", "migrate"}
     for name, service in services.items():
-        assert unread_variables(service, tmp_path, monkeypatch) == set(), name
+        assert unread_variables(service, tmp_path) == set(), name
 
 
-def test_a_misspelt_variable_is_reported(tmp_path, monkeypatch):
+def test_a_misspelt_variable_is_reported(tmp_path):
     service = project_services(compose())["taskloom"]
     misspelt = {"TASKLOOM_INGESTON_WORKERS": "0", "WEAVIATE_GRPC_PORTS": "50051", "HOSTS": "x"}
     with_typos = {**service, "environment": {**environment(service), **misspelt}}
-    assert unread_variables(with_typos, tmp_path, monkeypatch) == set(misspelt)
+    assert unread_variables(with_typos, tmp_path) == set(misspelt)
 
 
 def test_the_settings_accept_the_compose_environment(tmp_path):
