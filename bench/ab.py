@@ -83,7 +83,7 @@ def figures(output: str) -> Figures:
     for line in output.splitlines():
         numbers = [float(n) for n in NUMBER.findall(line)]
         if numbers:
-            found[NUMBER.sub("#", line.strip())] = numbers
+            found[" ".join(NUMBER.sub("#", line).split())] = numbers  # padding varies
     return found
 
 
