@@ -78,12 +78,15 @@ def run_bench(tree: Path, bench: str, arguments: list[str]) -> str:
 
 
 def figures(output: str) -> Figures:
-    """Each line's numbers, under the line's text with its numbers taken out."""
+    """Each line's numbers, under the line's text with its numbers taken out; a line that
+    repeats (the same table at another load) is numbered: `[2]`, `[3]`."""
     found: Figures = {}
     for line in output.splitlines():
         numbers = [float(n) for n in NUMBER.findall(line)]
         if numbers:
-            found[" ".join(NUMBER.sub("#", line).split())] = numbers  # padding varies
+            name = " ".join(NUMBER.sub("#", line).split())  # padding varies
+            repeat = sum(1 for seen in found if seen.split(" [")[0] == name)
+            found[f"{name} [{repeat + 1}]" if repeat else name] = numbers
     return found
 
 
