@@ -46,7 +46,6 @@ serve: $(INSTALLED) $(GRAPHIQL)
 test: check unit postgres-tests
 
 check: lint typecheck
-	$(BIN)/lint-imports
 	$(BIN)/python -m schema.export --check
 	$(BIN)/python -m models.migrations_tool --check
 
